@@ -1,0 +1,1 @@
+"""The composition root: app factory, settings, auth, routers, worker, CLI and pages."""

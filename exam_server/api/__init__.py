@@ -1,0 +1,1 @@
+"""JSON API routers (thin: parse, authorise, call a service, return a schema)."""

@@ -1,0 +1,80 @@
+"""Schools, classes and accounts (admins create schools and teachers; staff enrol students)."""
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from exam_server.api.auth import UserOut
+from exam_server.deps import AdminDep, RuntimeDep, SessionDep, StaffDep
+from exam_server.services import accounts
+from exam_server.errors import NotFound
+from models import Role, SchoolClass
+
+router = APIRouter(prefix="/api", tags=["accounts"])
+
+
+class SchoolIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    district: str | None = None
+
+
+class NamedOut(BaseModel):
+    id: int
+    name: str
+
+
+class ClassIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class UserIn(BaseModel):
+    username: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")
+    password: str = Field(min_length=8, max_length=200)
+    display_name: str = Field(min_length=1, max_length=200)
+    role: Role
+    school_id: int | None = None
+
+
+class StudentIn(BaseModel):
+    username: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")
+    password: str = Field(min_length=8, max_length=200)
+    display_name: str = Field(min_length=1, max_length=200)
+
+
+@router.post("/schools", status_code=201)
+def create_school(body: SchoolIn, _: AdminDep, session: SessionDep) -> NamedOut:
+    school = accounts.create_school(session, body.name, body.district)
+    session.commit()
+    return NamedOut(id=school.id, name=school.name)
+
+
+@router.post("/schools/{school_id}/classes", status_code=201)
+def create_class(school_id: int, body: ClassIn, _: StaffDep, session: SessionDep) -> NamedOut:
+    klass = accounts.create_class(session, school_id, body.name)
+    session.commit()
+    return NamedOut(id=klass.id, name=klass.name)
+
+
+@router.post("/users", status_code=201)
+def create_user(body: UserIn, _: AdminDep, runtime: RuntimeDep, session: SessionDep) -> UserOut:
+    user = accounts.create_user(session, body.username, body.password, body.role, body.display_name,
+                                body.school_id, runtime.clock())
+    session.commit()
+    return UserOut.of(user)
+
+
+@router.post("/classes/{class_id}/students", status_code=201)
+def enrol_students(
+    class_id: int, body: list[StudentIn], _: StaffDep, runtime: RuntimeDep, session: SessionDep
+) -> list[UserOut]:
+    """Create student accounts and put them in the class (all or none)."""
+    klass = session.get(SchoolClass, class_id)
+    if klass is None:
+        raise NotFound(f"class {class_id} does not exist")
+    created = []
+    for student in body:
+        user = accounts.create_user(session, student.username, student.password, Role.STUDENT,
+                                    student.display_name, klass.school_id, runtime.clock())
+        accounts.add_to_class(session, class_id, user.id)
+        created.append(UserOut.of(user))
+    session.commit()
+    return created

@@ -1,0 +1,158 @@
+"""Taking an exam: start or resume, save one answer at a time, submit, see the released result.
+
+A student only ever reaches their own attempt; anyone else's answers 404 (existence is not
+revealed). Nothing here returns an answer key.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from exam_server.deps import RuntimeDep, SessionDep, StudentDep, UserDep
+from exam_server.errors import Forbidden, NotFound
+from exam_server.runtime import Runtime
+from exam_server.services import attempts, exams
+from item_bank import paper_student_view
+from item_bank.papers import load_paper
+from models import Attempt, AttemptAnswer, Exam, Role, User
+
+router = APIRouter(prefix="/api", tags=["attempts"])
+
+
+class SavedAnswer(BaseModel):
+    slot_id: int
+    response: Any
+    client_seq: int
+    saved_at: datetime
+
+
+class AttemptOut(BaseModel):
+    attempt_id: int
+    exam_id: int
+    exam_title: str
+    state: str
+    started_at: datetime
+    deadline: datetime
+    server_time: datetime
+    finished_at: datetime | None
+    paper: dict[str, Any]
+    answers: list[SavedAnswer]
+
+
+class SaveIn(BaseModel):
+    response: Any = Field(description="the answer in the item type's response shape; null clears it")
+    client_seq: int = Field(ge=0, description="increases with every change the client makes")
+
+
+class SaveOut(BaseModel):
+    slot_id: int
+    client_seq: int
+    saved_at: datetime
+
+
+class SubmitOut(BaseModel):
+    attempt_id: int
+    state: str
+    finished_at: datetime | None
+    finish_reason: str | None
+
+
+class SlotResult(BaseModel):
+    slot_id: int
+    fraction: float | None
+    grading_state: str | None
+
+
+class ResultOut(BaseModel):
+    attempt_id: int
+    state: str
+    score: float | None
+    max_score: float
+    needs_manual_grading: bool
+    slots: list[SlotResult]
+
+
+def _visible_attempt(session: Session, attempt_id: int, user: User, lock: bool = False) -> Attempt:
+    attempt = attempts.lock_attempt(session, attempt_id) if lock else session.get(Attempt, attempt_id)
+    if attempt is None or (user.role == Role.STUDENT and attempt.user_id != user.id):
+        raise NotFound(f"attempt {attempt_id} does not exist")
+    if user.role == Role.TEACHER:
+        exams.ensure_staff_owns(exams.get_exam(session, attempt.exam_id), user)
+    elif user.role == Role.PROCTOR:
+        raise Forbidden("proctors see attempt status in the proctoring console, not answers")
+    return attempt
+
+
+def _paper_view(runtime: Runtime, session: Session, exam: Exam) -> dict[str, Any]:
+    view = runtime.paper_views.get(exam.paper_id)
+    if view is None:
+        paper = load_paper(session, exam.paper_id)
+        if paper is None:
+            raise NotFound(f"exam {exam.id}: its paper is gone")
+        view = paper_student_view(session, paper)
+        if paper.frozen:
+            runtime.paper_views[exam.paper_id] = view
+    return view
+
+
+def _attempt_out(runtime: Runtime, session: Session, attempt: Attempt) -> AttemptOut:
+    exam = exams.get_exam(session, attempt.exam_id)
+    answers = session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))
+    return AttemptOut(
+        attempt_id=attempt.id, exam_id=exam.id, exam_title=exam.title, state=attempt.state,
+        started_at=attempt.started_at, deadline=attempt.deadline, server_time=runtime.clock(),
+        finished_at=attempt.finished_at, paper=_paper_view(runtime, session, exam),
+        answers=[SavedAnswer(slot_id=a.slot_id, response=a.response, client_seq=a.client_seq, saved_at=a.saved_at)
+                 for a in answers],
+    )
+
+
+@router.post("/exams/{exam_id}/attempt")
+def start_or_resume(exam_id: int, user: StudentDep, runtime: RuntimeDep, session: SessionDep) -> AttemptOut:
+    """Start the caller's attempt, or return the one already started (safe to call on every load)."""
+    exam = exams.get_exam(session, exam_id)
+    attempt = attempts.start_or_resume(session, exam, user.id, runtime.clock())
+    session.commit()
+    return _attempt_out(runtime, session, attempt)
+
+
+@router.get("/attempts/{attempt_id}")
+def get_attempt(attempt_id: int, user: UserDep, runtime: RuntimeDep, session: SessionDep) -> AttemptOut:
+    return _attempt_out(runtime, session, _visible_attempt(session, attempt_id, user))
+
+
+@router.put("/attempts/{attempt_id}/answers/{slot_id}")
+def save_answer(
+    attempt_id: int, slot_id: int, body: SaveIn, user: StudentDep, runtime: RuntimeDep, session: SessionDep
+) -> SaveOut:
+    attempt = _visible_attempt(session, attempt_id, user, lock=True)
+    answer = attempts.save_response(session, attempt, slot_id, body.response, body.client_seq, runtime.clock())
+    session.commit()
+    return SaveOut(slot_id=slot_id, client_seq=answer.client_seq, saved_at=answer.saved_at)
+
+
+@router.post("/attempts/{attempt_id}/submit")
+def submit(attempt_id: int, user: StudentDep, runtime: RuntimeDep, session: SessionDep) -> SubmitOut:
+    attempt = _visible_attempt(session, attempt_id, user, lock=True)
+    attempts.submit(session, attempt, runtime.clock())
+    session.commit()
+    return SubmitOut(attempt_id=attempt.id, state=attempt.state, finished_at=attempt.finished_at,
+                     finish_reason=attempt.finish_reason)
+
+
+@router.get("/attempts/{attempt_id}/result")
+def result(attempt_id: int, user: UserDep, session: SessionDep) -> ResultOut:
+    attempt = _visible_attempt(session, attempt_id, user)
+    exam = exams.get_exam(session, attempt.exam_id)
+    if user.role == Role.STUDENT and not exam.results_released:
+        raise Forbidden(f"exam {exam.id}: results are not released yet")
+    answers = session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))
+    return ResultOut(
+        attempt_id=attempt.id, state=attempt.state, score=attempt.score, max_score=attempt.max_score,
+        needs_manual_grading=attempt.needs_manual_grading,
+        slots=[SlotResult(slot_id=a.slot_id, fraction=a.fraction, grading_state=a.grading_state) for a in answers],
+    )

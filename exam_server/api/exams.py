@@ -1,0 +1,105 @@
+"""Exams: scheduling (staff), listing, releasing results, and the results table."""
+
+from datetime import datetime
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from exam_server.deps import RuntimeDep, SessionDep, StaffDep, UserDep
+from exam_server.errors import NotFound
+from exam_server.services import exams
+from models import Attempt, Exam, ExamCandidate, Role, User
+
+router = APIRouter(prefix="/api/exams", tags=["exams"])
+
+
+class ExamIn(BaseModel):
+    title: str = Field(min_length=1, max_length=300)
+    paper_id: int
+    class_id: int
+    opens_at: datetime
+    closes_at: datetime
+    duration_minutes: int = Field(gt=0, le=24 * 60, description="minutes each candidate gets, > 0")
+
+
+class ExamOut(BaseModel):
+    id: int
+    title: str
+    paper_id: int
+    class_id: int | None
+    opens_at: datetime
+    closes_at: datetime
+    duration_minutes: int
+    results_released: bool
+
+    @classmethod
+    def of(cls, exam: Exam) -> "ExamOut":
+        return cls(id=exam.id, title=exam.title, paper_id=exam.paper_id, class_id=exam.class_id,
+                   opens_at=exam.opens_at, closes_at=exam.closes_at, duration_minutes=exam.duration_minutes,
+                   results_released=exam.results_released)
+
+
+class ResultRow(BaseModel):
+    user_id: int
+    username: str
+    display_name: str
+    attempt_id: int | None
+    state: str | None
+    score: float | None
+    max_score: float | None
+    finish_reason: str | None
+
+
+@router.post("", status_code=201)
+def schedule(body: ExamIn, user: StaffDep, runtime: RuntimeDep, session: SessionDep) -> ExamOut:
+    data = exams.ExamInput(body.title, body.paper_id, body.class_id, body.opens_at, body.closes_at,
+                           body.duration_minutes)
+    exam = exams.schedule_exam(session, user, data, runtime.clock())
+    session.commit()
+    runtime.paper_views.pop(exam.paper_id, None)
+    return ExamOut.of(exam)
+
+
+@router.get("")
+def list_exams(user: UserDep, session: SessionDep) -> list[ExamOut]:
+    if user.role == Role.STUDENT:
+        return [ExamOut.of(e) for e in exams.exams_for_student(session, user.id)]
+    return [ExamOut.of(e) for e in exams.exams_for_staff(session, user)]
+
+
+@router.get("/{exam_id}")
+def get_exam(exam_id: int, user: UserDep, session: SessionDep) -> ExamOut:
+    exam = exams.get_exam(session, exam_id)
+    if user.role == Role.STUDENT and session.get(ExamCandidate, (exam_id, user.id)) is None:
+        raise NotFound(f"exam {exam_id} does not exist")
+    return ExamOut.of(exam)
+
+
+@router.post("/{exam_id}/release")
+def release(exam_id: int, user: StaffDep, session: SessionDep) -> ExamOut:
+    exam = exams.get_exam(session, exam_id)
+    exams.ensure_staff_owns(exam, user)
+    exams.release_results(session, exam)
+    session.commit()
+    return ExamOut.of(exam)
+
+
+@router.get("/{exam_id}/results")
+def results(exam_id: int, user: StaffDep, session: SessionDep) -> list[ResultRow]:
+    exam = exams.get_exam(session, exam_id)
+    exams.ensure_staff_owns(exam, user)
+    rows = session.execute(
+        select(User, Attempt)
+        .join(ExamCandidate, ExamCandidate.user_id == User.id)
+        .outerjoin(Attempt, (Attempt.user_id == User.id) & (Attempt.exam_id == exam_id))
+        .where(ExamCandidate.exam_id == exam_id)
+        .order_by(User.username)
+    )
+    return [
+        ResultRow(user_id=u.id, username=u.username, display_name=u.display_name,
+                  attempt_id=a.id if a else None, state=a.state if a else None,
+                  score=a.score if a else None, max_score=a.max_score if a else None,
+                  finish_reason=a.finish_reason if a else None)
+        for u, a in rows
+    ]

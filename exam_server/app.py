@@ -1,0 +1,90 @@
+"""The FastAPI app factory: wires the runtime, routers, pages and error mapping."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import grading
+import item_bank
+from exam_server.api import accounts, attempts, auth, exams, items
+from exam_server.clock import Clock, system_clock
+from exam_server.errors import ServiceError
+from exam_server.runtime import Runtime, build_runtime
+from exam_server.settings import Settings
+from exam_server.web import pages
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, clock: Clock = system_clock,
+               runtime: Runtime | None = None) -> FastAPI:
+    runtime = runtime or build_runtime(settings or Settings(), clock)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if runtime.settings.embedded_queue and runtime.settings.run_embedded_worker:
+            runtime.queue.start_worker(runtime.settings.worker_threads, runtime.settings.sweep_seconds)
+        yield
+        runtime.close()
+
+    app = FastAPI(title="Exam service", version="0.1.0", lifespan=lifespan,
+                  description="Item bank, computer-based exams and automatic grading.")
+    app.state.runtime = runtime
+    for router in (auth.router, accounts.router, items.router, exams.router, attempts.router, pages.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
+    _install_error_handlers(app)
+
+    @app.get("/health", tags=["ops"])
+    def health() -> dict[str, str]:
+        with runtime.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    return app
+
+
+def _error(status: int, name: str, detail: str) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": name, "detail": detail})
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def service_error(_: Request, exc: ServiceError) -> JSONResponse:
+        return JSONResponse(status_code=exc.status_code, content=exc.body())
+
+    @app.exception_handler(grading.GradingError)
+    async def grading_error(_: Request, exc: grading.GradingError) -> JSONResponse:
+        return _error(422, type(exc).__name__, str(exc))
+
+    @app.exception_handler(item_bank.ItemBankError)
+    async def item_bank_error(_: Request, exc: item_bank.ItemBankError) -> JSONResponse:
+        status = 404 if isinstance(exc, item_bank.ItemNotFound) else 422
+        return _error(status, type(exc).__name__, exc.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return _validation_response(exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        names = {404: "NotFound", 405: "MethodNotAllowed", 401: "Unauthenticated", 403: "Forbidden"}
+        return _error(exc.status_code, names.get(exc.status_code, "HTTPError"), str(exc.detail))
+
+
+def _validation_response(exc: RequestValidationError) -> JSONResponse:
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        where = next(e for e in errors if e.get("type") == "json_invalid")
+        ctx = where.get("ctx") or {}
+        return _error(400, "MalformedJSON", f"request body is not valid JSON: {ctx.get('error', 'parse error')} "
+                                            f"at position {where.get('loc', ('body', '?'))[-1]}")
+    parts = [f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in errors]
+    return _error(422, "ValidationError", "; ".join(parts))

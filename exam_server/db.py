@@ -1,0 +1,92 @@
+"""Engine and session factory. A session carries the job queue in ``info`` so that jobs
+registered during a transaction are sent only after it commits (and dropped on rollback)."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+PENDING_JOBS = "pending_jobs"
+QUEUE = "job_queue"
+
+
+class JobSender(Protocol):
+    def send(self, job_name: str, *args: Any, delay_seconds: float = 0.0) -> None: ...
+
+
+@dataclass(frozen=True)
+class PendingJob:
+    name: str
+    args: tuple[Any, ...]
+    delay_seconds: float
+
+
+def create_db_engine(url: str, pool_size: int = 10) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, parsed.database)
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: str, database: str | None) -> Engine:
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy issue BEGIN itself so that BEGIN IMMEDIATE below takes effect.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # Take the write lock up front: avoids SQLITE_BUSY deadlocks on read-then-write.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def make_session_factory(engine: Engine, queue: JobSender | None) -> sessionmaker[Session]:
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+
+    @event.listens_for(factory, "after_commit")
+    def _send_jobs(session: Session) -> None:
+        jobs: list[PendingJob] = session.info.pop(PENDING_JOBS, [])
+        for job in jobs:
+            if queue is not None:
+                queue.send(job.name, *job.args, delay_seconds=job.delay_seconds)
+
+    @event.listens_for(factory, "after_rollback")
+    def _drop_jobs(session: Session) -> None:
+        session.info.pop(PENDING_JOBS, None)
+
+    return factory
+
+
+def enqueue_after_commit(session: Session, name: str, *args: Any, delay_seconds: float = 0.0) -> None:
+    session.info.setdefault(PENDING_JOBS, []).append(PendingJob(name, args, max(0.0, delay_seconds)))
+
+
+@contextmanager
+def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A unit of work for jobs and scripts: commit on success, roll back on error."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

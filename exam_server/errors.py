@@ -1,0 +1,78 @@
+"""The service's exception tree and its mapping to HTTP.
+
+Every error body is ``{"error": "<Name>", "detail": "<what is wrong and where>"}``.
+
+ServiceError
+├── BadRequest (400)          ├── NotFound (404)
+├── Unauthenticated (401)     │   (also used when a resource exists but is not the caller's)
+│   ├── TokenExpired          ├── Conflict (409)
+│   └── InvalidToken          │   ├── StaleSave
+├── Forbidden (403)           │   ├── AttemptClosed
+└── Unprocessable (422)       │   └── ExamNotOpen
+"""
+
+from typing import Any
+
+
+class ServiceError(Exception):
+    status_code = 400
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.name, "detail": self.detail}
+
+
+class BadRequest(ServiceError):
+    status_code = 400
+
+
+class Unauthenticated(ServiceError):
+    status_code = 401
+
+
+class TokenExpired(Unauthenticated):
+    pass
+
+
+class InvalidToken(Unauthenticated):
+    pass
+
+
+class Forbidden(ServiceError):
+    status_code = 403
+
+
+class NotFound(ServiceError):
+    status_code = 404
+
+
+class Conflict(ServiceError):
+    status_code = 409
+
+
+class StaleSave(Conflict):
+    def __init__(self, detail: str, current_seq: int) -> None:
+        super().__init__(detail)
+        self.current_seq = current_seq
+
+    def body(self) -> dict[str, Any]:
+        return {**super().body(), "current_seq": self.current_seq}
+
+
+class AttemptClosed(Conflict):
+    pass
+
+
+class ExamNotOpen(Conflict):
+    pass
+
+
+class Unprocessable(ServiceError):
+    status_code = 422

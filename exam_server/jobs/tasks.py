@@ -1,0 +1,34 @@
+"""Job bodies. Each takes the session factory and the clock first; the queue binds them."""
+
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from exam_server.clock import Clock
+from exam_server.db import session_scope
+from exam_server.services import attempts
+
+
+def close_attempt(factory: sessionmaker[Session], clock: Clock, attempt_id: int) -> None:
+    """Close one attempt at its deadline with what was saved (no-op if already finished)."""
+    with session_scope(factory) as session:
+        attempts.close_if_overdue(session, attempt_id, clock())
+
+
+def close_overdue_attempts(factory: sessionmaker[Session], clock: Clock) -> None:
+    with session_scope(factory) as session:
+        overdue = attempts.overdue_attempt_ids(session, clock())
+    for attempt_id in overdue:
+        close_attempt(factory, clock, attempt_id)
+
+
+def grade_attempt(factory: sessionmaker[Session], clock: Clock, attempt_id: int) -> None:
+    with session_scope(factory) as session:
+        attempts.grade(session, attempt_id, clock())
+
+
+TASKS: dict[str, Callable[..., None]] = {
+    "close_attempt": close_attempt,
+    "close_overdue_attempts": close_overdue_attempts,
+    "grade_attempt": grade_attempt,
+}

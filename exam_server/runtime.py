@@ -1,0 +1,36 @@
+"""Everything a process wires together once: settings, engine, sessions, job queue, clock."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from exam_server.clock import Clock, system_clock
+from exam_server.db import create_db_engine, make_session_factory
+from exam_server.jobs.queue import JobContext, JobQueue, build_broker
+from exam_server.settings import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    queue: JobQueue
+    clock: Clock
+    # Student views of frozen papers: immutable once an exam uses them, so safe to cache.
+    paper_views: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def close(self) -> None:
+        self.queue.stop()
+        self.engine.dispose()
+
+
+def build_runtime(settings: Settings, clock: Clock = system_clock) -> Runtime:
+    engine = create_db_engine(settings.database_url, settings.db_pool_size)
+    context = JobContext(session_factory=None, clock=clock)
+    queue = JobQueue(build_broker(settings.redis_url, settings.queue_namespace), context)
+    factory = make_session_factory(engine, queue)
+    context.session_factory = factory
+    return Runtime(settings, engine, factory, queue, clock)

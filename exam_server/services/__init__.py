@@ -1,0 +1,1 @@
+"""Use cases that span aggregates. Routers call these; these call the domain libraries."""

@@ -1,0 +1,95 @@
+"""Users, schools and classes; login and refresh-token rotation."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from exam_server.errors import Conflict, InvalidToken, NotFound, Unauthenticated
+from exam_server.security import decode_token, hash_password, issue_token, verify_password
+from exam_server.settings import Settings
+from models import ClassMembership, RefreshToken, Role, School, SchoolClass, User
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    user: User
+
+
+def create_user(
+    session: Session, username: str, password: str, role: Role, display_name: str,
+    school_id: int | None, now: datetime,
+) -> User:
+    user = User(username=username, password_hash=hash_password(password), role=role,
+                display_name=display_name, school_id=school_id, is_active=True, created_at=now)
+    try:
+        with session.begin_nested():
+            session.add(user)
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"username: {username!r} is already taken") from exc
+    return user
+
+
+def create_school(session: Session, name: str, district: str | None) -> School:
+    school = School(name=name, district=district)
+    try:
+        with session.begin_nested():
+            session.add(school)
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"name: a school named {name!r} already exists") from exc
+    return school
+
+
+def create_class(session: Session, school_id: int, name: str) -> SchoolClass:
+    if session.get(School, school_id) is None:
+        raise NotFound(f"school {school_id} does not exist")
+    klass = SchoolClass(school_id=school_id, name=name)
+    try:
+        with session.begin_nested():
+            session.add(klass)
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"name: school {school_id} already has a class named {name!r}") from exc
+    return klass
+
+
+def add_to_class(session: Session, class_id: int, user_id: int) -> None:
+    if session.get(ClassMembership, (class_id, user_id)) is None:
+        session.add(ClassMembership(class_id=class_id, user_id=user_id))
+
+
+def login(session: Session, settings: Settings, username: str, password: str, now: datetime) -> TokenPair:
+    user = session.scalars(select(User).where(User.username == username)).first()
+    # Same message for unknown user and wrong password: don't reveal which usernames exist.
+    if user is None or not user.is_active or not verify_password(user.password_hash, password):
+        raise Unauthenticated("username or password is wrong")
+    return _issue_pair(session, settings, user, now)
+
+
+def refresh(session: Session, settings: Settings, refresh_token: str, now: datetime) -> TokenPair:
+    claims = decode_token(settings.signing_key, refresh_token, "refresh", now)
+    stored = session.get(RefreshToken, claims.jti, with_for_update=True)
+    if stored is None or stored.revoked_at is not None:
+        raise InvalidToken("refresh token was already used or revoked; log in again")
+    stored.revoked_at = now
+    user = session.get(User, claims.user_id)
+    if user is None or not user.is_active:
+        raise InvalidToken("the account behind this refresh token is gone or disabled")
+    return _issue_pair(session, settings, user, now)
+
+
+def _issue_pair(session: Session, settings: Settings, user: User, now: datetime) -> TokenPair:
+    access_life = timedelta(minutes=settings.access_token_minutes)
+    access, _ = issue_token(settings.signing_key, user.id, user.role, "access", now, access_life)
+    refresh_token, claims = issue_token(
+        settings.signing_key, user.id, user.role, "refresh", now, timedelta(hours=settings.refresh_token_hours)
+    )
+    session.add(RefreshToken(jti=claims.jti, user_id=user.id, expires_at=claims.expires_at, revoked_at=None))
+    return TokenPair(access, refresh_token, int(access_life.total_seconds()), user)

@@ -1,0 +1,228 @@
+"""The attempt lifecycle: start -> save responses -> submit or close at the deadline -> grade.
+
+State machine (illegal transitions raise AttemptClosed):
+
+    in_progress --submit--> submitted --grade--> graded
+    in_progress --deadline job--> submitted (finished_at = deadline)
+
+Every change appends an ``attempt_steps`` row; ``attempt_answers`` holds the latest accepted
+response per slot. Closing is a compare-and-set UPDATE, so a deadline job that runs twice (or on
+two workers at once) closes an attempt exactly once.
+"""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+import grading
+from exam_server.db import enqueue_after_commit
+from exam_server.errors import AttemptClosed, BadRequest, ExamNotOpen, Forbidden, NotFound, StaleSave
+from item_bank.papers import load_paper, paper_items
+from models import (
+    Attempt,
+    AttemptAnswer,
+    AttemptState,
+    AttemptStep,
+    Exam,
+    ExamCandidate,
+    FinishReason,
+    PaperSection,
+    PaperSlot,
+    StepKind,
+)
+
+
+def _step(session: Session, attempt_id: int, kind: StepKind, now: datetime, **fields: Any) -> None:
+    session.add(AttemptStep(attempt_id=attempt_id, kind=kind, created_at=now, **fields))
+
+
+def find_attempt(session: Session, exam_id: int, user_id: int) -> Attempt | None:
+    return session.scalars(select(Attempt).where(Attempt.exam_id == exam_id, Attempt.user_id == user_id)).first()
+
+
+def start_or_resume(session: Session, exam: Exam, user_id: int, now: datetime) -> Attempt:
+    """Return the candidate's attempt, creating it if the exam window is open."""
+    existing = find_attempt(session, exam.id, user_id)
+    if existing is not None:
+        return existing
+    candidate = session.get(ExamCandidate, (exam.id, user_id))
+    if candidate is None:
+        raise Forbidden(f"exam {exam.id}: you are not on this exam's roster")
+    if now < exam.opens_at:
+        raise ExamNotOpen(f"exam {exam.id} opens at {exam.opens_at.isoformat()}")
+    if now >= exam.closes_at:
+        raise ExamNotOpen(f"exam {exam.id} closed at {exam.closes_at.isoformat()}")
+    deadline = min(now + timedelta(minutes=exam.duration_minutes + candidate.extra_minutes), exam.closes_at)
+    attempt = Attempt(
+        exam_id=exam.id, user_id=user_id, state=AttemptState.IN_PROGRESS, started_at=now,
+        deadline=deadline, max_score=_paper_max_score(session, exam.paper_id),
+    )
+    try:
+        with session.begin_nested():
+            session.add(attempt)
+            session.flush()
+    except IntegrityError:
+        # A second click raced us to create it: resume the one that won.
+        winner = find_attempt(session, exam.id, user_id)
+        assert winner is not None
+        return winner
+    _step(session, attempt.id, StepKind.STARTED, now, actor_id=user_id)
+    enqueue_after_commit(session, "close_attempt", attempt.id, delay_seconds=(deadline - now).total_seconds())
+    return attempt
+
+
+def _paper_max_score(session: Session, paper_id: int) -> float:
+    points = session.scalars(
+        select(PaperSlot.points).join(PaperSection).where(PaperSection.paper_id == paper_id)
+    )
+    return float(sum(points))
+
+
+def lock_attempt(session: Session, attempt_id: int) -> Attempt:
+    """Load an attempt holding its row lock, so saves, submit and close serialise per attempt."""
+    attempt = session.scalars(select(Attempt).where(Attempt.id == attempt_id).with_for_update()).first()
+    if attempt is None:
+        raise NotFound(f"attempt {attempt_id} does not exist")
+    return attempt
+
+
+def _ensure_open(attempt: Attempt, now: datetime) -> None:
+    if attempt.state != AttemptState.IN_PROGRESS:
+        raise AttemptClosed(f"attempt {attempt.id} is {attempt.state}; your saved answers are kept")
+    if now >= attempt.deadline:
+        raise AttemptClosed(
+            f"attempt {attempt.id}: the deadline passed at {attempt.deadline.isoformat()}; "
+            "answers saved before it are kept"
+        )
+
+
+def _slot_item(session: Session, attempt: Attempt, slot_id: int) -> tuple[str, dict[str, Any]]:
+    exam = session.get(Exam, attempt.exam_id)
+    assert exam is not None
+    row = session.execute(
+        select(PaperSlot.item_id)
+        .join(PaperSection)
+        .where(PaperSlot.id == slot_id, PaperSection.paper_id == exam.paper_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"slot {slot_id} is not part of attempt {attempt.id}'s paper")
+    from models import Item  # local: keeps the top import list about attempts
+
+    item = session.get(Item, row[0])
+    assert item is not None
+    return item.type, item.definition
+
+
+def save_response(
+    session: Session, attempt: Attempt, slot_id: int, raw_response: Any, client_seq: int, now: datetime
+) -> AttemptAnswer:
+    """Store one response unless a newer one (higher client_seq) is already stored.
+
+    Re-sending the same (slot, client_seq, response) is a no-op that succeeds (idempotent retry).
+    """
+    _ensure_open(attempt, now)
+    item_type, definition = _slot_item(session, attempt, slot_id)
+    try:
+        response = grading.validate_response(item_type, definition, raw_response)
+    except grading.InvalidResponse as exc:
+        raise BadRequest(f"slot {slot_id}: {exc}") from exc
+    current = session.get(AttemptAnswer, (attempt.id, slot_id))
+    if current is not None and current.client_seq >= client_seq:
+        if current.client_seq == client_seq and current.response == response:
+            return current
+        raise StaleSave(
+            f"slot {slot_id}: client_seq {client_seq} is not newer than the stored {current.client_seq}; "
+            "the newer answer was kept",
+            current_seq=current.client_seq,
+        )
+    if current is None:
+        current = AttemptAnswer(attempt_id=attempt.id, slot_id=slot_id, response=response,
+                                client_seq=client_seq, saved_at=now)
+        session.add(current)
+    else:
+        current.response, current.client_seq, current.saved_at = response, client_seq, now
+    _step(session, attempt.id, StepKind.RESPONSE_SAVED, now, slot_id=slot_id, client_seq=client_seq,
+          data={"response": response}, actor_id=attempt.user_id)
+    session.flush()
+    return current
+
+
+def submit(session: Session, attempt: Attempt, now: datetime) -> Attempt:
+    """Finish the attempt. Idempotent: submitting a finished attempt returns it unchanged."""
+    if attempt.state != AttemptState.IN_PROGRESS:
+        return attempt
+    if now >= attempt.deadline:
+        _close(session, attempt, now)
+        return attempt
+    attempt.state, attempt.finished_at, attempt.finish_reason = (
+        AttemptState.SUBMITTED, now, FinishReason.SUBMITTED)
+    _step(session, attempt.id, StepKind.SUBMITTED, now, actor_id=attempt.user_id)
+    grade(session, attempt.id, now)
+    return attempt
+
+
+def close_if_overdue(session: Session, attempt_id: int, now: datetime) -> bool:
+    """Close an overdue attempt with what was saved. True only for the one call that closed it."""
+    closed = session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt_id, Attempt.state == AttemptState.IN_PROGRESS, Attempt.deadline <= now)
+        .values(state=AttemptState.SUBMITTED, finish_reason=FinishReason.DEADLINE, finished_at=Attempt.deadline)
+        .execution_options(synchronize_session=False)
+    )
+    if closed.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    _step(session, attempt_id, StepKind.CLOSED_AT_DEADLINE, now)
+    session.flush()
+    grade(session, attempt_id, now)
+    return True
+
+
+def _close(session: Session, attempt: Attempt, now: datetime) -> None:
+    close_if_overdue(session, attempt.id, now)
+    session.refresh(attempt)
+
+
+def overdue_attempt_ids(session: Session, now: datetime, limit: int = 1000) -> list[int]:
+    query = (
+        select(Attempt.id)
+        .where(Attempt.state == AttemptState.IN_PROGRESS, Attempt.deadline <= now)
+        .order_by(Attempt.deadline)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def grade(session: Session, attempt_id: int, now: datetime) -> None:
+    """Auto-grade a submitted attempt from its saved responses (replayable, so safe to repeat)."""
+    attempt = session.get(Attempt, attempt_id, populate_existing=True)
+    if attempt is None or attempt.state != AttemptState.SUBMITTED:
+        return
+    exam = session.get(Exam, attempt.exam_id)
+    paper = load_paper(session, exam.paper_id) if exam else None
+    if paper is None:
+        raise NotFound(f"attempt {attempt_id}: its paper no longer exists")
+    items = paper_items(session, paper)
+    slots = [
+        grading.SlotToScore(slot.id, items[slot.item_id].type, items[slot.item_id].definition, slot.points)
+        for section in paper.sections for slot in section.slots
+    ]
+    answers = {a.slot_id: a for a in session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt_id))}
+    result = grading.score_attempt(slots, {slot_id: a.response for slot_id, a in answers.items()})
+    for slot_score in result.slots:
+        answer = answers.get(slot_score.slot_id)
+        if answer is not None:
+            answer.fraction = slot_score.outcome.fraction
+            answer.grading_state = slot_score.outcome.state
+            answer.feedback = slot_score.outcome.feedback
+    attempt.score, attempt.max_score = result.auto_score, result.max_score
+    attempt.needs_manual_grading = result.needs_manual
+    if not result.needs_manual:
+        attempt.state = AttemptState.GRADED
+    _step(session, attempt_id, StepKind.AUTO_GRADED, now, data={
+        "score": result.auto_score, "max_score": result.max_score,
+        "slots": {str(s.slot_id): s.score for s in result.slots},
+    })
+    session.flush()

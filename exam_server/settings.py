@@ -1,0 +1,44 @@
+"""Settings from the environment (prefix ``EXAM_``). Unset Redis means the embedded mode:
+an in-process job queue, no external server needed."""
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EXAM_", extra="ignore")
+
+    database_url: str = "sqlite:///./var/exam.db"
+    redis_url: str | None = None
+    secret_key: str | None = None
+    data_dir: Path = Path("./var/data")
+    access_token_minutes: int = Field(default=15, gt=0)
+    # Long enough to outlive an exam: sessions must never expire mid-exam.
+    refresh_token_hours: int = Field(default=12, gt=0)
+    db_pool_size: int = Field(default=10, gt=0)
+    sweep_seconds: float = Field(default=30.0, gt=0)
+    worker_threads: int = Field(default=4, gt=0)
+    run_embedded_worker: bool = True
+    queue_namespace: str = "exam"
+
+    @cached_property
+    def signing_key(self) -> str:
+        """The configured secret, or one generated once and kept in the data directory."""
+        if self.secret_key:
+            return self.secret_key
+        key_file = self.data_dir / "secret_key"
+        if key_file.exists():
+            return key_file.read_text().strip()
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        key_file.write_text(key)
+        key_file.chmod(0o600)
+        return key
+
+    @property
+    def embedded_queue(self) -> bool:
+        return not self.redis_url

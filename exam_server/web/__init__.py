@@ -1,0 +1,1 @@
+"""Server-rendered pages (Chinese and English), with vendored static assets (no CDN)."""

@@ -1,0 +1,47 @@
+"""Enums used by columns. Stored as plain strings (portable across SQLite and PostgreSQL)."""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    TEACHER = "teacher"
+    STUDENT = "student"
+    PROCTOR = "proctor"
+
+
+class ItemType(StrEnum):
+    SINGLE_CHOICE = "single_choice"
+    MULTIPLE_CHOICE = "multiple_choice"
+    TRUE_FALSE = "true_false"
+    FILL_BLANK = "fill_blank"
+    NUMERIC = "numeric"
+    SHORT_ANSWER = "short_answer"
+    ESSAY = "essay"
+
+
+class ItemStatus(StrEnum):
+    DRAFT = "draft"
+    REVIEWED = "reviewed"
+    RETIRED = "retired"
+
+
+class AttemptState(StrEnum):
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+    GRADED = "graded"
+
+
+class FinishReason(StrEnum):
+    SUBMITTED = "submitted"
+    DEADLINE = "deadline"
+
+
+class StepKind(StrEnum):
+    STARTED = "started"
+    RESPONSE_SAVED = "response_saved"
+    SUBMITTED = "submitted"
+    CLOSED_AT_DEADLINE = "closed_at_deadline"
+    AUTO_GRADED = "auto_graded"
+    MANUALLY_GRADED = "manually_graded"
+    REGRADED = "regraded"

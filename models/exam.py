@@ -1,0 +1,33 @@
+"""Exams: a paper scheduled in a window, with a duration and a roster of candidates."""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base
+
+
+class Exam(Base):
+    __tablename__ = "exams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    paper_id: Mapped[int] = mapped_column(ForeignKey("papers.id"), index=True)
+    class_id: Mapped[int | None] = mapped_column(ForeignKey("school_classes.id"), index=True)
+    opens_at: Mapped[datetime]
+    closes_at: Mapped[datetime]
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    results_released: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime]
+
+
+class ExamCandidate(Base):
+    """The roster, copied from the class when the exam is scheduled (later moves don't change it)."""
+
+    __tablename__ = "exam_candidates"
+
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    extra_minutes: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,44 @@
+"""Alembic environment: runs on SQLite (batch mode) and PostgreSQL.
+
+The URL is taken from the config's ``sqlalchemy.url`` (set by the caller) or EXAM_DATABASE_URL.
+"""
+
+import os
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from models import Base
+
+config = context.config
+url = config.get_main_option("sqlalchemy.url") or os.environ.get("EXAM_DATABASE_URL", "sqlite:///./var/exam.db")
+is_sqlite = url.startswith("sqlite")
+
+
+def run_offline() -> None:
+    context.configure(url=url, target_metadata=Base.metadata, literal_binds=True, render_as_batch=is_sqlite)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_online() -> None:
+    connectable = config.attributes.get("connection")
+    if connectable is not None:
+        _run(connectable)
+        return
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        _run(connection)
+    engine.dispose()
+
+
+def _run(connection: object) -> None:
+    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=is_sqlite)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_offline()
+else:
+    run_online()
