@@ -1,0 +1,64 @@
+"""Registry of question types and the type-dispatching public functions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from grading.base import QuestionType
+from grading.errors import UnknownItemType
+from grading.outcome import Outcome
+from grading.types_choice import MultipleChoice, SingleChoice, TrueFalse
+from grading.types_manual import Essay, ShortAnswer
+from grading.types_numeric import Numeric
+from grading.types_text import FillBlank
+
+_TYPES: tuple[QuestionType[Any], ...] = (
+    SingleChoice(),
+    MultipleChoice(),
+    TrueFalse(),
+    FillBlank(),
+    Numeric(),
+    ShortAnswer(),
+    Essay(),
+)
+
+REGISTRY: dict[str, QuestionType[Any]] = {qtype.name: qtype for qtype in _TYPES}
+
+ITEM_TYPES: tuple[str, ...] = tuple(REGISTRY)
+
+
+def get_type(item_type: str) -> QuestionType[Any]:
+    try:
+        return REGISTRY[item_type]
+    except (KeyError, TypeError):
+        known = ", ".join(ITEM_TYPES)
+        raise UnknownItemType(f"item_type: unknown item type {item_type!r}; known types: {known}") from None
+
+
+def validate_definition(item_type: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """Check an authored definition; returns the normalised JSON-able form to store."""
+    qtype = get_type(item_type)
+    return qtype.dump(qtype.parse(raw))
+
+
+def validate_response(item_type: str, definition: dict[str, Any], raw: Any) -> Any:
+    """Normalise a student's raw response; None means blank."""
+    qtype = get_type(item_type)
+    return qtype.validate_response(qtype.parse(definition), raw)
+
+
+def grade(item_type: str, definition: dict[str, Any], response: Any) -> Outcome:
+    """Grade a response; it is re-normalised first so stale stored data cannot mis-grade."""
+    qtype = get_type(item_type)
+    parsed = qtype.parse(definition)
+    return qtype.grade(parsed, qtype.validate_response(parsed, response))
+
+
+def student_view(item_type: str, definition: dict[str, Any]) -> dict[str, Any]:
+    """The definition with every key, reference answer and rubric removed."""
+    qtype = get_type(item_type)
+    return qtype.student_view(qtype.parse(definition))
+
+
+def is_manual(item_type: str) -> bool:
+    return get_type(item_type).manual
