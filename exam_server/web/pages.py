@@ -1,10 +1,64 @@
-"""HTML pages. The pages only display; every decision (deadline, saving, scoring) is the API's."""
+"""HTML pages. The pages only display; every decision (deadline, saving, scoring) is the API's.
+
+The pages carry no data themselves: the scripts in ``static/`` call the JSON API with the
+tokens kept in sessionStorage. The server side only picks the language and renders the shell.
+"""
 
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from exam_server.web.i18n import COOKIE, STRINGS, Lang, choose_lang
 
 STATIC_DIR = Path(__file__).parent / "static"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=TEMPLATES_DIR)
+
+_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+def _switch_url(request: Request, lang: Lang) -> str:
+    """The current URL with ``?lang=`` set to the other language (other parameters kept)."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    params.append(("lang", STRINGS[lang]["switch_lang"]))
+    return f"{request.url.path}?{urlencode(params)}"
+
+
+def _render(request: Request, template: str, page: str, extra: dict[str, Any] | None = None) -> Response:
+    lang, from_query = choose_lang(request)
+    strings = STRINGS[lang]
+    context: dict[str, Any] = {
+        "t": strings, "lang": lang, "page": page, "switch_url": _switch_url(request, lang), **(extra or {}),
+    }
+    response = templates.TemplateResponse(request, template, context)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Language"] = strings["html_lang"]
+    if from_query:
+        response.set_cookie(COOKIE, lang, max_age=_COOKIE_MAX_AGE, samesite="lax")
+    return response
+
+
+@router.get("/")
+def root() -> RedirectResponse:
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request) -> Response:
+    return _render(request, "login.html", "login")
+
+
+@router.get("/student", response_class=HTMLResponse)
+def student_page(request: Request) -> Response:
+    return _render(request, "student.html", "student")
+
+
+@router.get("/exam/{exam_id}", response_class=HTMLResponse)
+def exam_page(request: Request, exam_id: int) -> Response:
+    return _render(request, "exam.html", "exam", {"exam_id": exam_id})

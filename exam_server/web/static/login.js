@@ -1,0 +1,50 @@
+/* The sign-in form: POST /api/auth/login, keep the tokens, go to the student's page. */
+"use strict";
+
+(function () {
+  var form = document.getElementById("login-form");
+  var button = document.getElementById("login-button");
+  var error = document.getElementById("login-error");
+
+  function nextUrl() {
+    var next = new URLSearchParams(location.search).get("next") || "";
+    return next.charAt(0) === "/" && next.charAt(1) !== "/" ? next : "/student";
+  }
+
+  function showError(message) {
+    error.textContent = message;
+    error.hidden = false;
+  }
+
+  function setBusy(busy) {
+    button.disabled = busy;
+    button.textContent = busy ? T.logging_in : T.login_button;
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var username = form.username.value.trim();
+    var password = form.password.value;
+    if (!username || !password) { showError(T.login_failed); return; }
+    error.hidden = true;
+    setBusy(true);
+    fetch("/api/auth/login", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ username: username, password: password })
+    }).then(function (resp) {
+      return resp.json().catch(function () { return {}; }).then(function (body) {
+        if (!resp.ok) { throw new Error(resp.status === 401 ? T.login_failed : (body.detail || T.network_error)); }
+        Auth.store(body);
+        location.href = nextUrl();
+      });
+    }).catch(function (err) {
+      setBusy(false);
+      showError(err instanceof TypeError ? T.network_error : err.message);
+      form.password.focus();
+    });
+  });
+
+  if (new URLSearchParams(location.search).get("next")) { showError(T.session_expired); }
+  form.username.focus();
+})();
