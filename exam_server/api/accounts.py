@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 from exam_server.api.auth import UserOut
 from exam_server.deps import AdminDep, RuntimeDep, SessionDep, StaffDep
 from exam_server.services import accounts
-from exam_server.errors import NotFound
+from exam_server.errors import NotFound, ServiceError
 from models import Role, SchoolClass
 
 router = APIRouter(prefix="/api", tags=["accounts"])
@@ -62,19 +62,35 @@ def create_user(body: UserIn, _: AdminDep, runtime: RuntimeDep, session: Session
     return UserOut.of(user)
 
 
-@router.post("/classes/{class_id}/students", status_code=201)
+class RejectedRow(BaseModel):
+    index: int
+    username: str
+    error: str
+    detail: str
+
+
+class EnrolOut(BaseModel):
+    created: list[UserOut]
+    rejected: list[RejectedRow]
+
+
+@router.post("/classes/{class_id}/students")
 def enrol_students(
     class_id: int, body: list[StudentIn], _: StaffDep, runtime: RuntimeDep, session: SessionDep
-) -> list[UserOut]:
-    """Create student accounts and put them in the class (all or none)."""
+) -> EnrolOut:
+    """Create student accounts in the class. A bad row is reported and skipped; the rest are kept."""
     klass = session.get(SchoolClass, class_id)
     if klass is None:
         raise NotFound(f"class {class_id} does not exist")
-    created = []
-    for student in body:
-        user = accounts.create_user(session, student.username, student.password, Role.STUDENT,
-                                    student.display_name, klass.school_id, runtime.clock())
+    out = EnrolOut(created=[], rejected=[])
+    for index, student in enumerate(body):
+        try:
+            user = accounts.create_user(session, student.username, student.password, Role.STUDENT,
+                                        student.display_name, klass.school_id, runtime.clock())
+        except ServiceError as exc:
+            out.rejected.append(RejectedRow(index=index, username=student.username, error=exc.name, detail=exc.detail))
+            continue
         accounts.add_to_class(session, class_id, user.id)
-        created.append(UserOut.of(user))
+        out.created.append(UserOut.of(user))
     session.commit()
-    return created
+    return out

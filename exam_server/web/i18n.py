@@ -122,7 +122,8 @@ EN: Final[dict[str, str]] = {
     "offline": "Connection lost: answers are kept on this device and saved when it returns",
     "submit": "Submit",
     "submit_confirm_title": "Submit your exam?",
-    "submit_confirm_body": "You answered {answered} of {total} questions. You cannot change answers after submitting.",
+    "submit_confirm_body": ("You answered {answered} of {total} questions. "
+                            "You cannot change answers after submitting."),
     "submit_unsaved_warning": "{n} answer(s) could not be saved to the server yet. Submit anyway?",
     "cancel": "Cancel",
     "confirm_submit": "Submit now",

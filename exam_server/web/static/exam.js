@@ -1,0 +1,549 @@
+/* The exam-taking page.
+
+   - The server owns the deadline: the countdown is deadline - (local clock + server offset),
+     re-synchronised every minute and whenever the tab becomes visible again.
+   - Every answer is saved on change (text debounced), one request per slot at a time, with a
+     per-slot client_seq that only grows (Date.now()-based, and never below what the server or
+     this device's localStorage already saw), so a reload or a retry can never overwrite a newer
+     answer with an older one.
+   - Unsaved answers are kept in localStorage and retried with backoff until they are stored. */
+"use strict";
+
+(function () {
+  var DEBOUNCE_MS = 400;
+  var RESYNC_MS = 60 * 1000;
+  var MAX_BACKOFF_MS = 30 * 1000;
+  var FLUSH_TIMEOUT_MS = 10 * 1000;
+
+  var root = document.getElementById("exam-root");
+  var examId = root.getAttribute("data-exam-id");
+  var $ = function (id) { return document.getElementById(id); };
+
+  var S = {
+    attemptId: null, deadlineMs: 0, deadlineIso: "", offsetMs: 0,
+    closed: false, submitted: false, slots: {}, order: [], tickTimer: null, resyncTimer: null
+  };
+
+  /* ---------- local copy of answers ---------- */
+
+  function storageKey() { return "exam.attempt." + S.attemptId; }
+
+  function localLoad() {
+    try { return JSON.parse(localStorage.getItem(storageKey()) || "{}"); } catch (e) { return {}; }
+  }
+
+  function localWrite(slot, saved) {
+    var data = localLoad();
+    data[slot.id] = { seq: slot.seq, response: slot.response, saved: saved };
+    try { localStorage.setItem(storageKey(), JSON.stringify(data)); } catch (e) { /* storage full: server copy only */ }
+  }
+
+  function localClear() { localStorage.removeItem(storageKey()); }
+
+  /* ---------- server clock and countdown ---------- */
+
+  function serverNow() { return Date.now() + S.offsetMs; }
+
+  function applyTiming(data, sentAt, receivedAt) {
+    S.offsetMs = Date.parse(data.server_time) - (sentAt + receivedAt) / 2;
+    S.deadlineMs = Date.parse(data.deadline);
+    S.deadlineIso = data.deadline;
+    var deadline = $("deadline");
+    deadline.setAttribute("data-deadline", data.deadline);
+    deadline.setAttribute("datetime", data.deadline);
+    deadline.textContent = formatDateTime(new Date(S.deadlineMs));
+  }
+
+  function pad(n) { return n < 10 ? "0" + n : String(n); }
+
+  function formatRemaining(ms) {
+    var total = Math.max(0, Math.ceil(ms / 1000));
+    var h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), s = total % 60;
+    return (h ? h + ":" + pad(m) : pad(m)) + ":" + pad(s);
+  }
+
+  function tick() {
+    var remaining = S.deadlineMs - serverNow();
+    var countdown = $("countdown");
+    countdown.textContent = formatRemaining(remaining);
+    countdown.setAttribute("data-remaining-ms", String(Math.max(0, Math.round(remaining))));
+    $("timer").classList.toggle("warn", remaining < 5 * 60 * 1000);
+    if (remaining <= 0 && !S.closed) { closeAttempt("time"); }
+  }
+
+  function startClock() {
+    tick();
+    S.tickTimer = setInterval(tick, 250);
+    S.resyncTimer = setInterval(resync, RESYNC_MS);
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "visible") { resync(); }
+    });
+  }
+
+  function resync() {
+    if (S.submitted || !S.attemptId) { return; }
+    var sentAt = Date.now();
+    api("GET", "/api/attempts/" + S.attemptId).then(function (result) {
+      if (!result.ok) { return; }
+      setOnline(true);
+      applyTiming(result.data, sentAt, Date.now());
+      if (result.data.state !== "in_progress") { closeAttempt("closed"); }
+      tick();
+    }, function (err) { if (!(err instanceof AuthError)) { setOnline(false); } });
+  }
+
+  /* ---------- connection indicator ---------- */
+
+  function setOnline(online) {
+    var node = $("connection");
+    if (node.getAttribute("data-online") === String(online)) { return; }
+    node.setAttribute("data-online", String(online));
+    node.textContent = online ? T.online : T.offline;
+    if (online) { retryAllNow(); }
+  }
+
+  /* ---------- rendering the paper ---------- */
+
+  function optionInput(slot, type, value, label, index) {
+    var id = "s" + slot.id + "-" + index;
+    var input = el("input", { type: type, id: id, name: "slot-" + slot.id, value: value });
+    slot.inputs.push(input);
+    return el("label", { "class": "choice", "for": id }, [input, el("span", { text: label })]);
+  }
+
+  function choiceInputs(slot, type) {
+    return slot.content.options.map(function (option, i) {
+      return optionInput(slot, type, option.id, option.id + ". " + option.text, i);
+    });
+  }
+
+  function trueFalseInputs(slot) {
+    return [optionInput(slot, "radio", "true", T["true"], 0), optionInput(slot, "radio", "false", T["false"], 1)];
+  }
+
+  function blankInputs(slot) {
+    var count = Number(slot.content.blanks) || 1;
+    var rows = [];
+    for (var i = 0; i < count; i++) {
+      var id = "s" + slot.id + "-b" + i;
+      var input = el("input", { type: "text", id: id, "class": "text-input", "data-text": "1", maxlength: "500" });
+      slot.inputs.push(input);
+      rows.push(el("div", { "class": "blank" }, [el("label", { "for": id, text: fmt("blank", { n: i + 1 }) }), input]));
+    }
+    return rows;
+  }
+
+  function numericInputs(slot) {
+    var id = "s" + slot.id + "-n";
+    var input = el("input", { type: "number", id: id, step: "any", inputmode: "decimal", "class": "text-input num",
+                              "data-text": "1" });
+    slot.inputs.push(input);
+    var unit = slot.content.unit ? el("span", { "class": "unit", text: slot.content.unit }) : null;
+    return [el("div", { "class": "blank" }, [el("label", { "for": id, text: T.answer }), input, unit])];
+  }
+
+  function textInputs(slot) {
+    var id = "s" + slot.id + "-t";
+    var max = slot.content.max_chars;
+    var area = el("textarea", { id: id, rows: slot.type === "essay" ? "10" : "5", "class": "text-input",
+                                "data-text": "1", maxlength: max ? String(max) : null });
+    slot.inputs.push(area);
+    var counter = max ? el("span", { "class": "counter muted", "aria-live": "off" }) : null;
+    slot.counter = counter;
+    return [el("label", { "for": id, "class": "visually-hidden", text: T.answer }), area, counter];
+  }
+
+  var RENDERERS = {
+    single_choice: function (slot) { return choiceInputs(slot, "radio"); },
+    multiple_choice: function (slot) { return choiceInputs(slot, "checkbox"); },
+    true_false: trueFalseInputs,
+    fill_blank: blankInputs,
+    numeric: numericInputs,
+    short_answer: textInputs,
+    essay: textInputs
+  };
+
+  function renderSlot(slot, number) {
+    var render = RENDERERS[slot.type] || textInputs;
+    slot.stateEl = el("span", { "class": "save-state", "data-slot-id": slot.id, "data-state": "none",
+                                role: "status" });
+    var legend = el("legend", {}, [
+      el("span", { "class": "q-number", text: fmt("question", { n: number }) }),
+      el("span", { "class": "q-points", text: "（" + slot.points + " " + T.points + "）" })
+    ]);
+    var fieldset = el("fieldset", { "class": "item item-" + slot.type, id: "item-" + slot.id,
+                                    "data-slot-id": slot.id, "aria-describedby": "stem-" + slot.id }, [
+      legend,
+      el("p", { "class": "stem", id: "stem-" + slot.id, text: slot.stem }),
+      el("div", { "class": "answers" }, render(slot)),
+      el("div", { "class": "item-foot" }, [slot.stateEl])
+    ]);
+    slot.inputs.forEach(function (input) { bindInput(slot, input); });
+    return fieldset;
+  }
+
+  function renderPaper(paper) {
+    var form = $("paper");
+    var number = 0;
+    paper.sections.forEach(function (section, index) {
+      var heading = el("h2", { "class": "section-title", id: "section-" + index, text: section.title });
+      var container = el("section", { "class": "section", "aria-labelledby": "section-" + index }, [heading]);
+      section.slots.forEach(function (raw) {
+        var slot = { id: raw.slot_id, type: raw.type, stem: raw.stem, points: raw.points, content: raw.content || {},
+                     inputs: [], seq: 0, savedSeq: 0, rejectedSeq: -1, response: null, inflight: false,
+                     debounce: null, retryTimer: null, retries: 0 };
+        S.slots[slot.id] = slot;
+        S.order.push(slot);
+        number += 1;
+        container.appendChild(renderSlot(slot, number));
+      });
+      form.appendChild(container);
+    });
+  }
+
+  /* ---------- reading and writing input values ---------- */
+
+  function readResponse(slot) {
+    var inputs = slot.inputs;
+    switch (slot.type) {
+      case "single_choice":
+        var picked = inputs.filter(function (i) { return i.checked; })[0];
+        return picked ? picked.value : null;
+      case "multiple_choice":
+        var ids = inputs.filter(function (i) { return i.checked; }).map(function (i) { return i.value; });
+        return ids.length ? ids : null;
+      case "true_false":
+        var tf = inputs.filter(function (i) { return i.checked; })[0];
+        return tf ? tf.value === "true" : null;
+      case "fill_blank":
+        var texts = inputs.map(function (i) { return i.value; });
+        return texts.some(function (v) { return v.trim() !== ""; }) ? texts : null;
+      case "numeric":
+        var n = inputs[0].valueAsNumber;
+        return isNaN(n) ? null : n;
+      default:
+        return inputs[0].value === "" ? null : inputs[0].value;
+    }
+  }
+
+  function writeResponse(slot, response) {
+    var inputs = slot.inputs;
+    switch (slot.type) {
+      case "single_choice":
+        inputs.forEach(function (i) { i.checked = i.value === response; });
+        break;
+      case "multiple_choice":
+        inputs.forEach(function (i) { i.checked = Array.isArray(response) && response.indexOf(i.value) >= 0; });
+        break;
+      case "true_false":
+        inputs.forEach(function (i) { i.checked = response !== null && i.value === String(response); });
+        break;
+      case "fill_blank":
+        inputs.forEach(function (i, k) { i.value = Array.isArray(response) && response[k] != null ? response[k] : ""; });
+        break;
+      default:
+        inputs[0].value = response === null || response === undefined ? "" : String(response);
+    }
+    slot.response = response;
+    updateCounter(slot);
+  }
+
+  function updateCounter(slot) {
+    if (!slot.counter) { return; }
+    slot.counter.textContent = fmt("chars", { n: slot.inputs[0].value.length, max: slot.content.max_chars });
+  }
+
+  function isAnswered(slot) {
+    var r = slot.response;
+    return r !== null && r !== undefined && !(Array.isArray(r) && r.length === 0);
+  }
+
+  /* ---------- saving ---------- */
+
+  function setSaveState(slot, state) {
+    slot.stateEl.setAttribute("data-state", state);
+    slot.stateEl.textContent = state === "none" ? "" : T["state_" + state];
+  }
+
+  function isPending(slot) { return slot.seq > slot.savedSeq && slot.seq !== slot.rejectedSeq; }
+
+  function bindInput(slot, input) {
+    var isText = input.getAttribute("data-text") === "1";
+    input.addEventListener(isText ? "input" : "change", function () { onEdit(slot, isText ? DEBOUNCE_MS : 0); });
+    if (isText) { input.addEventListener("blur", function () { if (slot.debounce) { send(slot); } }); }
+  }
+
+  function onEdit(slot, delay) {
+    if (S.closed) { return; }
+    slot.seq = Math.max(Date.now(), slot.seq + 1);
+    slot.response = readResponse(slot);
+    updateCounter(slot);
+    localWrite(slot, false);
+    if (!slot.inflight && !slot.retryTimer) { setSaveState(slot, "unsaved"); }
+    clearTimeout(slot.debounce);
+    slot.debounce = setTimeout(function () { send(slot); }, delay);
+  }
+
+  function send(slot) {
+    clearTimeout(slot.debounce);
+    slot.debounce = null;
+    if (slot.inflight || S.closed || !isPending(slot)) { return; }
+    clearTimeout(slot.retryTimer);
+    slot.retryTimer = null;
+    var seq = slot.seq;
+    slot.inflight = true;
+    setSaveState(slot, slot.retries ? "retrying" : "saving");
+    api("PUT", "/api/attempts/" + S.attemptId + "/answers/" + slot.id, { response: slot.response, client_seq: seq })
+      .then(function (result) { slot.inflight = false; onSaveResult(slot, seq, result); },
+            function (err) { slot.inflight = false; onSaveError(slot, err); })
+      .then(function () { if (isPending(slot) && !slot.debounce && !slot.retryTimer) { send(slot); } });
+  }
+
+  function onSaveResult(slot, seq, result) {
+    var error = result.data && result.data.error;
+    if (result.ok || error === "StaleSave") {
+      // StaleSave: the server already holds this or a newer answer (another tab): it counts as saved.
+      setOnline(true);
+      markSaved(slot, seq);
+    } else if (error === "AttemptClosed") {
+      closeAttempt("closed");
+    } else if (result.status === 400 || result.status === 422 || result.status === 404) {
+      setOnline(true);
+      slot.rejectedSeq = seq;
+      slot.retries = 0;
+      setSaveState(slot, "rejected");
+    } else {
+      retryLater(slot);
+    }
+  }
+
+  function onSaveError(slot, err) {
+    if (err instanceof AuthError) { sessionLost(); return; }
+    setOnline(false);
+    retryLater(slot);
+  }
+
+  function markSaved(slot, seq) {
+    slot.savedSeq = Math.max(slot.savedSeq, seq);
+    slot.retries = 0;
+    if (!isPending(slot)) {
+      setSaveState(slot, "saved");
+      localWrite(slot, true);
+    }
+  }
+
+  function retryLater(slot) {
+    slot.retries += 1;
+    var delay = Math.min(MAX_BACKOFF_MS, 1000 * Math.pow(2, slot.retries - 1)) + Math.random() * 300;
+    setSaveState(slot, "retrying");
+    clearTimeout(slot.retryTimer);
+    slot.retryTimer = setTimeout(function () { slot.retryTimer = null; send(slot); }, delay);
+  }
+
+  function retryAllNow() {
+    S.order.forEach(function (slot) { if (slot.retryTimer) { send(slot); } });
+  }
+
+  function flushAll() {
+    S.order.forEach(function (slot) { if (isPending(slot)) { send(slot); } });
+    var started = Date.now();
+    return new Promise(function (resolve) {
+      (function poll() {
+        var pending = S.order.filter(isPending).length;
+        if (pending === 0 || S.closed || Date.now() - started > FLUSH_TIMEOUT_MS) { resolve(pending); return; }
+        setTimeout(poll, 100);
+      })();
+    });
+  }
+
+  /* ---------- restoring a resumed attempt ---------- */
+
+  function restoreAnswers(serverAnswers) {
+    var local = localLoad();
+    var byId = {};
+    serverAnswers.forEach(function (a) { byId[a.slot_id] = a; });
+    S.order.forEach(function (slot) {
+      var saved = byId[slot.id];
+      var mine = local[slot.id];
+      var serverSeq = saved ? saved.client_seq : 0;
+      slot.seq = Math.max(serverSeq, mine ? mine.seq : 0);
+      slot.savedSeq = serverSeq;
+      if (mine && !mine.saved && mine.seq > serverSeq) {
+        writeResponse(slot, mine.response);   // typed here but never stored: send it now
+        setSaveState(slot, "unsaved");
+      } else {
+        slot.savedSeq = slot.seq;
+        writeResponse(slot, saved ? saved.response : null);
+        setSaveState(slot, saved ? "saved" : "none");
+      }
+    });
+    S.order.forEach(function (slot) { if (isPending(slot)) { send(slot); } });
+  }
+
+  /* ---------- finishing ---------- */
+
+  function stopEditing() {
+    S.closed = true;
+    S.order.forEach(function (slot) {
+      clearTimeout(slot.debounce);
+      clearTimeout(slot.retryTimer);
+      slot.inputs.forEach(function (input) { input.disabled = true; });
+    });
+    $("submit-bar").hidden = true;
+    closeDialog();
+  }
+
+  function closeAttempt(reason) {
+    if (S.closed) { return; }
+    stopEditing();
+    var notice = $("notice");
+    notice.hidden = false;
+    notice.setAttribute("data-kind", reason);
+    notice.replaceChildren(el("strong", { text: T.time_up_title }),
+                           el("p", { text: reason === "time" ? T.time_up_body : T.attempt_closed_body }));
+    if (reason === "time") { setTimeout(resync, 3000); }
+  }
+
+  function showSubmitted(finishedAt) {
+    stopEditing();
+    S.submitted = true;
+    clearInterval(S.tickTimer);
+    clearInterval(S.resyncTimer);
+    localClear();
+    ["paper", "exam-head", "notice", "exam-status"].forEach(function (id) { $(id).hidden = true; });
+    $("finished-at").textContent = finishedAt ? T.finished_at + " " + formatDateTime(new Date(finishedAt)) : "";
+    var view = $("submitted-view");
+    view.hidden = false;
+    view.focus();
+  }
+
+  function sessionLost() {
+    var notice = $("notice");
+    notice.hidden = false;
+    notice.setAttribute("data-kind", "session");
+    var link = el("a", { href: "/login?next=" + encodeURIComponent(location.pathname), text: T.login_button });
+    notice.replaceChildren(el("strong", { text: T.session_expired }), el("p", {}, [link]));
+  }
+
+  /* ---------- the submit dialog ---------- */
+
+  var dialog = { forced: false, opener: null };
+
+  function openDialog() {
+    var answered = S.order.filter(isAnswered).length;
+    $("submit-dialog-body").textContent = fmt("submit_confirm_body", { answered: answered, total: S.order.length });
+    $("submit-dialog-warning").hidden = true;
+    dialog.forced = false;
+    setDialogBusy(false);
+    dialog.opener = document.activeElement;
+    $("submit-dialog").hidden = false;
+    $("submit-confirm").focus();
+  }
+
+  function closeDialog() {
+    if ($("submit-dialog").hidden) { return; }
+    $("submit-dialog").hidden = true;
+    if (dialog.opener && dialog.opener.focus) { dialog.opener.focus(); }
+  }
+
+  function setDialogBusy(busy) {
+    $("submit-confirm").disabled = busy;
+    $("submit-cancel").disabled = busy;
+    $("submit-confirm").textContent = busy ? T.submitting : T.confirm_submit;
+  }
+
+  function dialogWarning(text) {
+    var warning = $("submit-dialog-warning");
+    warning.textContent = text;
+    warning.hidden = false;
+    setDialogBusy(false);
+  }
+
+  function confirmSubmit() {
+    setDialogBusy(true);
+    flushAll().then(function (unsaved) {
+      if (S.submitted) { return; }
+      if (unsaved > 0 && !dialog.forced && !S.closed) {
+        dialog.forced = true;
+        dialogWarning(fmt("submit_unsaved_warning", { n: unsaved }));
+        return;
+      }
+      return api("POST", "/api/attempts/" + S.attemptId + "/submit").then(function (result) {
+        if (!result.ok) { dialogWarning((result.data && result.data.detail) || T.submit_failed); return; }
+        showSubmitted(result.data.finished_at);
+      });
+    }).catch(function (err) {
+      if (err instanceof AuthError) { sessionLost(); }
+      dialogWarning(T.submit_failed);
+    });
+  }
+
+  function bindDialog() {
+    $("submit-open").addEventListener("click", openDialog);
+    $("submit-cancel").addEventListener("click", closeDialog);
+    $("submit-confirm").addEventListener("click", confirmSubmit);
+    $("submit-dialog").addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && !$("submit-cancel").disabled) { closeDialog(); }
+      if (event.key === "Tab") { keepFocusInDialog(event); }
+    });
+  }
+
+  function keepFocusInDialog(event) {
+    var buttons = [$("submit-cancel"), $("submit-confirm")];
+    var first = buttons[0], last = buttons[1];
+    if (event.shiftKey && document.activeElement === first) { last.focus(); event.preventDefault(); }
+    else if (!event.shiftKey && document.activeElement === last) { first.focus(); event.preventDefault(); }
+  }
+
+  /* ---------- loading ---------- */
+
+  function errorText(result) {
+    var name = result.data && result.data.error;
+    if (name === "ExamNotOpen") { return T.exam_not_open + (result.data.detail ? " (" + result.data.detail + ")" : ""); }
+    if (name === "Forbidden") { return T.not_on_roster; }
+    if (name === "NotFound") { return T.exam_missing; }
+    return (result.data && result.data.detail) || T.network_error;
+  }
+
+  function showError(text) {
+    $("exam-status").hidden = true;
+    $("error-text").textContent = text;
+    $("error-view").hidden = false;
+  }
+
+  function onAttempt(data, sentAt) {
+    S.attemptId = data.attempt_id;
+    root.setAttribute("data-attempt-id", String(data.attempt_id));
+    applyTiming(data, sentAt, Date.now());
+    $("exam-title").textContent = data.exam_title;
+    document.title = data.exam_title + " · " + T.app_name;
+    if (data.state !== "in_progress") { showSubmitted(data.finished_at); return; }
+    renderPaper(data.paper);
+    restoreAnswers(data.answers);
+    ["exam-head", "paper", "submit-bar"].forEach(function (id) { $(id).hidden = false; });
+    $("exam-status").hidden = true;
+    root.setAttribute("data-ready", "true");
+    startClock();
+  }
+
+  function load() {
+    var sentAt = Date.now();
+    api("POST", "/api/exams/" + examId + "/attempt").then(function (result) {
+      if (!result.ok) { showError(errorText(result)); return; }
+      onAttempt(result.data, sentAt);
+    }).catch(function (err) {
+      if (err instanceof AuthError) { goToLogin(); return; }
+      showError(T.network_error);
+    });
+  }
+
+  if (!Auth.load()) { goToLogin(); return; }
+  showUserName();
+  bindDialog();
+  window.addEventListener("online", function () { setOnline(true); resync(); });
+  window.addEventListener("offline", function () { setOnline(false); });
+  window.addEventListener("beforeunload", function (event) {
+    if (!S.closed && S.order.some(isPending)) { event.preventDefault(); event.returnValue = ""; }
+  });
+  load();
+})();
