@@ -33,8 +33,9 @@ ITEMS: list[tuple[str, str, dict[str, Any], float]] = [
 
 def make_runtime(database_url: str, tmp_path: Path, clock: ManualClock, redis_url: str | None = None,
                  **overrides: Any) -> Runtime:
-    settings = Settings(database_url=database_url, redis_url=redis_url, secret_key="test-secret-key-that-is-long-enough-for-hs256",
-                        data_dir=tmp_path / "data", run_embedded_worker=False, **overrides)
+    values: dict[str, Any] = {"secret_key": "test-secret-key-that-is-long-enough-for-hs256",
+                              "data_dir": tmp_path / "data", "run_embedded_worker": False, **overrides}
+    settings = Settings(database_url=database_url, redis_url=redis_url, **values)
     return build_runtime(settings, clock)
 
 

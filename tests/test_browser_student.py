@@ -61,6 +61,7 @@ def page(browser: Any) -> Iterator[Any]:
 
 def shot(pg: Any, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    pg.evaluate("window.scrollTo(0, 0)")  # sticky bars then sit where they belong in a full-page shot
     pg.screenshot(path=str(SCREENSHOTS / name), full_page=True)
 
 
@@ -132,6 +133,8 @@ def test_student_answers_reloads_and_submits(server: Server, page: Any) -> None:
     base = server.base_url
     log_in(page, base)
     expect(page.locator("h1")).to_have_text("我的考试")
+    expect(page.locator("a[data-exam-id]").first).to_be_visible()
+    shot(page, "student.png")
     page.locator("a[data-exam-id]").first.click()
     page.wait_for_url(f"{base}/exam/*")
     wait_ready(page)
@@ -181,6 +184,30 @@ def test_login_page_in_english(server: Server, page: Any) -> None:
     shot(page, "login-en.png")
     page.goto(f"{server.base_url}/login")  # the cookie keeps the choice
     expect(page.locator("h1")).to_have_text("Sign in")
+
+
+def test_exam_page_in_english_on_a_phone(server: Server, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB", is_mobile=True,
+                                  has_touch=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        pg = context.new_page()
+        pg.goto(f"{server.base_url}/login?lang=en")
+        pg.get_by_label("Username").fill("student2")
+        pg.get_by_label("Password").fill(PASSWORD)
+        pg.get_by_role("button", name="Sign in").click()
+        pg.wait_for_url(f"{server.base_url}/student")
+        expect(pg.locator("h1")).to_have_text("My exams")
+        pg.get_by_role("link", name="Start / continue").first.click()
+        wait_ready(pg)
+        expect(pg.locator("#timer-label")).to_have_text("Time left")
+        expect(pg.locator("fieldset.item legend").first).to_contain_text("Question 1")
+        item(pg, "true_false").get_by_label("True").check()
+        wait_saved(pg, slot_id(pg, "true_false"))
+        expect(pg.locator(f'.save-state[data-slot-id="{slot_id(pg, "true_false")}"]')).to_have_text("Saved")
+        shot(pg, "exam-en-mobile.png")
+    finally:
+        context.close()
 
 
 @pytest.mark.parametrize(("header", "expected"), [("en-US,en;q=0.9", "Sign in"), ("fr,zh-CN;q=0.5", "登录"),

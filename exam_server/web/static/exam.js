@@ -169,7 +169,7 @@
                                 role: "status" });
     var legend = el("legend", {}, [
       el("span", { "class": "q-number", text: fmt("question", { n: number }) }),
-      el("span", { "class": "q-points", text: "（" + slot.points + " " + T.points + "）" })
+      el("span", { "class": "q-points", text: fmt("points", { n: slot.points }) })
     ]);
     var fieldset = el("fieldset", { "class": "item item-" + slot.type, id: "item-" + slot.id,
                                     "data-slot-id": slot.id, "aria-describedby": "stem-" + slot.id }, [
@@ -537,8 +537,15 @@
     });
   }
 
+  function measureTopbar() {
+    var bar = document.querySelector(".topbar");
+    document.documentElement.style.setProperty("--topbar-h", bar.offsetHeight + "px");
+  }
+
   if (!Auth.load()) { goToLogin(); return; }
   showUserName();
+  measureTopbar();
+  window.addEventListener("resize", measureTopbar);
   bindDialog();
   window.addEventListener("online", function () { setOnline(true); resync(); });
   window.addEventListener("offline", function () { setOnline(false); });
