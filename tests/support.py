@@ -90,8 +90,9 @@ def build_world(client: TestClient, runtime: Runtime, clock: ManualClock, studen
     world.login("admin")
     school = world.ok("POST", "/api/schools", "admin", json={"name": "一中 No.1 School"})
     klass = world.ok("POST", f"/api/schools/{school['id']}/classes", "admin", json={"name": "高一(1)班"})
-    world.ok("POST", "/api/users", "admin", json={"username": "teacher", "password": PASSWORD,
-                                                  "display_name": "王老师", "role": "teacher", "school_id": school["id"]})
+    teacher = {"username": "teacher", "password": PASSWORD, "display_name": "王老师", "role": "teacher",
+               "school_id": school["id"]}
+    world.ok("POST", "/api/users", "admin", json=teacher)
     names = [f"s{i}" for i in range(1, students + 1)]
     world.ok("POST", f"/api/classes/{klass['id']}/students", "admin",
              json=[{"username": n, "password": PASSWORD, "display_name": n} for n in names])
@@ -100,12 +101,14 @@ def build_world(client: TestClient, runtime: Runtime, clock: ManualClock, studen
     item_ids = [world.ok("POST", "/api/items", "teacher", json={"type": t, "stem": s, "definition": d})["id"]
                 for t, s, d, _ in ITEMS]
     paper = world.ok("POST", "/api/papers", "teacher", json={"title": "期中 Midterm", "sections": [
-        {"title": "一、客观题", "slots": [{"item_id": i, "points": p} for i, (*_, p) in zip(item_ids[:5], ITEMS[:5])]},
+        {"title": "一、客观题",
+         "slots": [{"item_id": i, "points": p} for i, (*_, p) in zip(item_ids[:5], ITEMS[:5], strict=True)]},
         {"title": "二、作文", "slots": [{"item_id": item_ids[5], "points": ITEMS[5][3]}]},
     ]})
     exam = world.ok("POST", "/api/exams", "teacher", json={
         "title": "期中考试", "paper_id": paper["id"], "class_id": klass["id"],
-        "opens_at": (clock() - timedelta(minutes=5)).isoformat(), "closes_at": (clock() + timedelta(hours=3)).isoformat(),
+        "opens_at": (clock() - timedelta(minutes=5)).isoformat(),
+        "closes_at": (clock() + timedelta(hours=3)).isoformat(),
         "duration_minutes": duration_minutes})
     slot_ids = [slot["slot_id"] for section in paper["sections"] for slot in section["slots"]]
     world.ids.update(school=school["id"], klass=klass["id"], items=item_ids, paper=paper["id"], exam=exam["id"],

@@ -96,7 +96,8 @@ def test_missing_and_forged_tokens(world: World) -> None:
     forged = world.tokens["s1"][:-4] + "AAAA"
     r = world.client.get("/api/auth/me", headers={"Authorization": f"Bearer {forged}"})
     assert r.status_code == 401 and r.json()["error"] == "InvalidToken"
-    refresh_as_access = world.client.get("/api/auth/me", headers={"Authorization": f"Bearer {world.tokens['s1:refresh']}"})
+    refresh_header = {"Authorization": f"Bearer {world.tokens['s1:refresh']}"}
+    refresh_as_access = world.client.get("/api/auth/me", headers=refresh_header)
     assert refresh_as_access.status_code == 401
 
 

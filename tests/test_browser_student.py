@@ -26,6 +26,12 @@ expect = sync_api.expect
 STUDENT, PASSWORD = "student1", "student-pass-1"
 SHORT_ANSWER = "把光能转化为化学能，并释放氧气。Light becomes chemical energy."
 TIMEOUT_MS = 15_000
+EXPIRE_ACCESS_TOKEN_JS = """() => {
+  const auth = JSON.parse(sessionStorage.getItem('exam.auth'));
+  auth.expiresAt = Date.now();
+  sessionStorage.setItem('exam.auth', JSON.stringify(auth));
+  return auth.refresh;
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -202,9 +208,13 @@ def test_exam_page_in_english_on_a_phone(server: Server, browser: Any) -> None:
         wait_ready(pg)
         expect(pg.locator("#timer-label")).to_have_text("Time left")
         expect(pg.locator("fieldset.item legend").first).to_contain_text("Question 1")
+        # An access token about to expire is refreshed before the save goes out (refresh tokens rotate).
+        old_refresh = pg.evaluate(EXPIRE_ACCESS_TOKEN_JS)
         item(pg, "true_false").get_by_label("True").check()
         wait_saved(pg, slot_id(pg, "true_false"))
         expect(pg.locator(f'.save-state[data-slot-id="{slot_id(pg, "true_false")}"]')).to_have_text("Saved")
+        new_refresh = pg.evaluate("JSON.parse(sessionStorage.getItem('exam.auth')).refresh")
+        assert new_refresh != old_refresh
         shot(pg, "exam-en-mobile.png")
     finally:
         context.close()

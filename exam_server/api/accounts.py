@@ -5,8 +5,8 @@ from pydantic import BaseModel, Field
 
 from exam_server.api.auth import UserOut
 from exam_server.deps import AdminDep, RuntimeDep, SessionDep, StaffDep
-from exam_server.services import accounts
 from exam_server.errors import NotFound, ServiceError
+from exam_server.services import accounts
 from models import Role, SchoolClass
 
 router = APIRouter(prefix="/api", tags=["accounts"])

@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+import grading
 import item_bank
 from exam_server.deps import RuntimeDep, SessionDep, StaffDep
 from exam_server.errors import NotFound
@@ -15,7 +16,7 @@ router = APIRouter(prefix="/api", tags=["items and papers"])
 
 
 class ItemIn(BaseModel):
-    type: str = Field(description="single_choice, multiple_choice, true_false, fill_blank, numeric, short_answer, essay")
+    type: str = Field(description="one of: " + ", ".join(grading.ITEM_TYPES))
     stem: str = Field(min_length=1, max_length=20000)
     definition: dict[str, Any]
     explanation: str | None = None
@@ -74,7 +75,8 @@ class PaperOut(BaseModel):
     @classmethod
     def of(cls, paper: Paper) -> "PaperOut":
         sections = [
-            SectionOut(title=s.title, slots=[SlotOut(slot_id=x.id, item_id=x.item_id, points=x.points) for x in s.slots])
+            SectionOut(title=s.title, slots=[SlotOut(slot_id=x.id, item_id=x.item_id, points=x.points)
+                                             for x in s.slots])
             for s in paper.sections
         ]
         total = sum(x.points for s in sections for x in s.slots)

@@ -92,5 +92,5 @@ def _bind(fn: Callable[..., None], context: JobContext) -> Callable[..., None]:
 
 def build_broker(redis_url: str | None, namespace: str) -> dramatiq.Broker:
     if redis_url:
-        return RedisBroker(url=redis_url, namespace=namespace)
+        return RedisBroker(url=redis_url, namespace=namespace)  # type: ignore[no-untyped-call]
     return StubBroker()

@@ -209,7 +209,8 @@ def grade(session: Session, attempt_id: int, now: datetime) -> None:
         grading.SlotToScore(slot.id, items[slot.item_id].type, items[slot.item_id].definition, slot.points)
         for section in paper.sections for slot in section.slots
     ]
-    answers = {a.slot_id: a for a in session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt_id))}
+    stored = session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt_id))
+    answers = {a.slot_id: a for a in stored}
     result = grading.score_attempt(slots, {slot_id: a.response for slot_id, a in answers.items()})
     for slot_score in result.slots:
         answer = answers.get(slot_score.slot_id)
