@@ -4,15 +4,17 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import swagger_ui_bundle
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import grading
 import item_bank
+from exam_server import migrate
 from exam_server.api import accounts, attempts, auth, exams, items
 from exam_server.clock import Clock, system_clock
 from exam_server.errors import ServiceError
@@ -34,21 +36,40 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock,
         yield
         runtime.close()
 
-    app = FastAPI(title="Exam service", version="0.1.0", lifespan=lifespan,
+    app = FastAPI(title="Exam service", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Item bank, computer-based exams and automatic grading.")
     app.state.runtime = runtime
     for router in (auth.router, accounts.router, items.router, exams.router, attempts.router, pages.router):
         app.include_router(router)
+    _install_offline_docs(app)  # before /static: the first matching mount wins
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     _install_error_handlers(app)
 
+    head = migrate.head_revision()
+
     @app.get("/health", tags=["ops"])
-    def health() -> dict[str, str]:
+    def health() -> JSONResponse:
+        """Ready when the database answers and its schema is at this code's migration head."""
         with runtime.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return {"status": "ok"}
+            current = migrate.current_revision(conn)
+        if current != head:
+            return _error(503, "SchemaOutOfDate", f"database schema is at {current!r}, code expects {head!r}; "
+                                                  "run `exam db upgrade`")
+        return JSONResponse({"status": "ok", "schema": current})
 
     return app
+
+
+def _install_offline_docs(app: FastAPI) -> None:
+    """Swagger UI served from the vendored swagger-ui-bundle package: no CDN (exam rooms are often offline)."""
+    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="Exam service API",
+                                   swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/swagger/swagger-ui.css",
+                                   swagger_favicon_url="/static/swagger/favicon-32x32.png")
 
 
 def _error(status: int, name: str, detail: str) -> JSONResponse:

@@ -4,6 +4,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
 
 import models
 
@@ -29,3 +32,11 @@ def _ensure_sqlite_dir(database_url: str) -> None:
     prefix = "sqlite:///"
     if database_url.startswith(prefix) and ":memory:" not in database_url:
         Path(database_url[len(prefix):]).parent.mkdir(parents=True, exist_ok=True)
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()

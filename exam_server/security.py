@@ -13,11 +13,17 @@ from exam_server.errors import InvalidToken, TokenExpired
 
 ALGORITHM = "HS256"
 TokenKind = Literal["access", "refresh"]
-_hasher = PasswordHasher()
+# OWASP's argon2id baseline (19 MiB, t=2, p=1): ~15 ms a hash here, so a whole class logging in
+# in the same minute does not swamp the API; stored hashes carry their own parameters.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
 
 
 def verify_password(password_hash: str, password: str) -> bool:

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from exam_server.errors import Conflict, InvalidToken, NotFound, Unauthenticated
-from exam_server.security import decode_token, hash_password, issue_token, verify_password
+from exam_server.security import decode_token, hash_password, issue_token, needs_rehash, verify_password
 from exam_server.settings import Settings
 from models import ClassMembership, RefreshToken, Role, School, SchoolClass, User
 
@@ -70,6 +70,8 @@ def login(session: Session, settings: Settings, username: str, password: str, no
     # Same message for unknown user and wrong password: don't reveal which usernames exist.
     if user is None or not user.is_active or not verify_password(user.password_hash, password):
         raise Unauthenticated("username or password is wrong")
+    if needs_rehash(user.password_hash):  # parameters were raised since this hash was made
+        user.password_hash = hash_password(password)
     return _issue_pair(session, settings, user, now)
 
 
