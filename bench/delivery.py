@@ -511,6 +511,8 @@ class Timings:
     spike_s: float = 0.0
     saves_s: float = 0.0
     verify_s: float = 0.0
+    cands: list[Candidate] = field(default_factory=list)
+    """Filled as soon as the candidates exist, so a timeout can still report partial figures."""
 
 
 async def progress(stats: Stats, total: int) -> None:
@@ -543,6 +545,7 @@ async def phases(
     master = random.Random(opts.seed)
     cands = [Candidate(i, name, random.Random(master.getrandbits(64)))
              for i, name in enumerate(fixture.students)]
+    t.cands = cands
 
     t.health_s = await timed(asyncio.gather(*(probe_health(api, random.Random(c.rng.random()), opts)
                                               for c in cands)))
@@ -812,9 +815,8 @@ def run(opts: Options) -> tuple[dict[str, Any], int]:
             what = f"timed out after {opts.timeout_s:.0f}s" if isinstance(exc, TimeoutError) else str(exc)
             log(f"bench failed: {what}")
             report_failures(stats, verdict, server)
-            return {"error": what, "candidates": opts.candidates, "http_errors": sum(stats.errors.values()),
-                    "http_errors_by_status": dict(stats.errors),
-                    "wall_s": round(time.perf_counter() - began, 2)}, 2
+            partial = summary(opts, stats, timings, timings.cands, Verdict(), time.perf_counter() - began)
+            return {**partial, "answers_lost": None, "error": what}, 2
         result = summary(opts, stats, timings, cands, verdict, time.perf_counter() - began)
         if result["http_errors"] or verdict.lost or verdict.unreadable:
             server.keep = True

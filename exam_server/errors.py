@@ -58,12 +58,14 @@ class Conflict(ServiceError):
 
 
 class StaleSave(Conflict):
-    def __init__(self, detail: str, current_seq: int) -> None:
+    def __init__(self, detail: str, current_seq: int, current_response: Any) -> None:
         super().__init__(detail)
         self.current_seq = current_seq
+        self.current_response = current_response
 
     def body(self) -> dict[str, Any]:
-        return {**super().body(), "current_seq": self.current_seq}
+        # The stored answer comes back so a page can show what another tab saved.
+        return {**super().body(), "current_seq": self.current_seq, "current_response": self.current_response}
 
 
 class AttemptClosed(Conflict):

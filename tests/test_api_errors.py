@@ -87,8 +87,20 @@ def test_expired_token_says_so_and_refresh_works_once(world: World) -> None:
     old_refresh = world.tokens["s1:refresh"]
     world.refresh("s1")
     assert world.ok("GET", "/api/auth/me", "s1")["username"] == "s1"
+    # two tabs refreshing at once: a second use within the grace period still works...
+    assert world.client.post("/api/auth/refresh", json={"refresh_token": old_refresh}).status_code == 200
+    world.clock.advance(seconds=31)
+    # ...a later reuse (a stolen, replayed token) does not
     reused = world.client.post("/api/auth/refresh", json={"refresh_token": old_refresh})
     assert reused.status_code == 401 and reused.json()["error"] == "InvalidToken"
+
+
+def test_logout_revokes_the_refresh_token_at_once(world: World) -> None:
+    token = world.tokens["s1:refresh"]
+    assert world.client.post("/api/auth/logout", json={"refresh_token": token}).status_code == 204
+    r = world.client.post("/api/auth/refresh", json={"refresh_token": token})
+    assert r.status_code == 401 and "logged out" in r.json()["detail"]
+    assert world.client.post("/api/auth/logout", json={"refresh_token": "garbage"}).status_code == 204
 
 
 def test_missing_and_forged_tokens(world: World) -> None:

@@ -34,6 +34,8 @@ def test_whole_slice_scores_objective_items_and_releases_result(world: World) ->
 
     blocked = world.call("GET", f"/api/attempts/{attempt['attempt_id']}/result", "s1")
     assert blocked.status_code == 403 and blocked.json()["error"] == "Forbidden"
+    unreleased = world.ok("GET", f"/api/exams/{world.ids['exam']}", "s1")["my_attempt"]
+    assert unreleased["state"] == "submitted" and unreleased["score"] is None
 
     world.ok("POST", f"/api/exams/{world.ids['exam']}/release", "teacher")
     result = world.ok("GET", f"/api/attempts/{attempt['attempt_id']}/result", "s1")
@@ -43,6 +45,11 @@ def test_whole_slice_scores_objective_items_and_releases_result(world: World) ->
     by_slot = {s["slot_id"]: s for s in result["slots"]}
     assert by_slot[slots[1]]["fraction"] == pytest.approx(0.5)
     assert by_slot[slots[5]]["grading_state"] == "needs_manual"
+
+    listed = world.ok("GET", "/api/exams", "s1")
+    assert listed[0]["my_attempt"]["attempt_id"] == attempt["attempt_id"]
+    assert listed[0]["my_attempt"]["score"] == pytest.approx(11)
+    assert world.ok("GET", "/api/exams", "s2")[0]["my_attempt"] is None
 
     table = world.ok("GET", f"/api/exams/{world.ids['exam']}/results", "teacher")
     assert {row["username"]: row["score"] for row in table} == {"s1": pytest.approx(11), "s2": None}
@@ -65,6 +72,7 @@ def test_stale_save_never_overwrites_a_newer_one(world: World) -> None:
     stale = world.save("s1", attempt_id, slot, "A", 3)
     assert stale.status_code == 409
     assert stale.json()["error"] == "StaleSave" and stale.json()["current_seq"] == 5
+    assert stale.json()["current_response"] == "B"
     replay = world.save("s1", attempt_id, slot, "B", 5)  # a retried request is accepted, changes nothing
     assert replay.status_code == 200
     same_seq_other_answer = world.save("s1", attempt_id, slot, "A", 5)

@@ -59,6 +59,13 @@ def refresh(body: RefreshIn, runtime: RuntimeDep, session: SessionDep) -> Tokens
     return _tokens(pair)
 
 
+@router.post("/logout", status_code=204)
+def logout(body: RefreshIn, runtime: RuntimeDep, session: SessionDep) -> None:
+    """Revoke the refresh token (the page also forgets its access token)."""
+    accounts.logout(session, runtime.settings, body.refresh_token, runtime.clock())
+    session.commit()
+
+
 @router.get("/me")
 def me(user: UserDep) -> UserOut:
     return UserOut.of(user)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from exam_server.deps import RuntimeDep, SessionDep, StaffDep, UserDep
 from exam_server.errors import NotFound
-from exam_server.services import exams
+from exam_server.services import attempts, exams
 from models import Attempt, Exam, ExamCandidate, Role, User
 
 router = APIRouter(prefix="/api/exams", tags=["exams"])
@@ -23,6 +23,15 @@ class ExamIn(BaseModel):
     duration_minutes: int = Field(gt=0, le=24 * 60, description="minutes each candidate gets, > 0")
 
 
+class MyAttempt(BaseModel):
+    attempt_id: int
+    state: str
+    deadline: datetime
+    finished_at: datetime | None
+    score: float | None = Field(description="only once results are released")
+    max_score: float
+
+
 class ExamOut(BaseModel):
     id: int
     title: str
@@ -32,12 +41,18 @@ class ExamOut(BaseModel):
     closes_at: datetime
     duration_minutes: int
     results_released: bool
+    my_attempt: MyAttempt | None = Field(default=None, description="students: their own attempt, if started")
 
     @classmethod
-    def of(cls, exam: Exam) -> "ExamOut":
+    def of(cls, exam: Exam, attempt: Attempt | None = None) -> "ExamOut":
+        mine = None
+        if attempt is not None:
+            score = attempt.score if exam.results_released else None
+            mine = MyAttempt(attempt_id=attempt.id, state=attempt.state, deadline=attempt.deadline,
+                             finished_at=attempt.finished_at, score=score, max_score=attempt.max_score)
         return cls(id=exam.id, title=exam.title, paper_id=exam.paper_id, class_id=exam.class_id,
                    opens_at=exam.opens_at, closes_at=exam.closes_at, duration_minutes=exam.duration_minutes,
-                   results_released=exam.results_released)
+                   results_released=exam.results_released, my_attempt=mine)
 
 
 class ResultRow(BaseModel):
@@ -64,7 +79,8 @@ def schedule(body: ExamIn, user: StaffDep, runtime: RuntimeDep, session: Session
 @router.get("")
 def list_exams(user: UserDep, session: SessionDep) -> list[ExamOut]:
     if user.role == Role.STUDENT:
-        return [ExamOut.of(e) for e in exams.exams_for_student(session, user.id)]
+        mine = {a.exam_id: a for a in session.scalars(select(Attempt).where(Attempt.user_id == user.id))}
+        return [ExamOut.of(e, mine.get(e.id)) for e in exams.exams_for_student(session, user.id)]
     return [ExamOut.of(e) for e in exams.exams_for_staff(session, user)]
 
 
@@ -73,7 +89,8 @@ def get_exam(exam_id: int, user: UserDep, session: SessionDep) -> ExamOut:
     exam = exams.get_exam(session, exam_id)
     if user.role == Role.STUDENT and session.get(ExamCandidate, (exam_id, user.id)) is None:
         raise NotFound(f"exam {exam_id} does not exist")
-    return ExamOut.of(exam)
+    mine = attempts.find_attempt(session, exam_id, user.id) if user.role == Role.STUDENT else None
+    return ExamOut.of(exam, mine)
 
 
 @router.post("/{exam_id}/release")

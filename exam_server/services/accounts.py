@@ -7,10 +7,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from exam_server.errors import Conflict, InvalidToken, NotFound, Unauthenticated
+from exam_server.errors import Conflict, InvalidToken, NotFound, TokenExpired, Unauthenticated
 from exam_server.security import decode_token, hash_password, issue_token, needs_rehash, verify_password
 from exam_server.settings import Settings
 from models import ClassMembership, RefreshToken, Role, School, SchoolClass, User
+
+REUSE_GRACE = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -78,13 +80,28 @@ def login(session: Session, settings: Settings, username: str, password: str, no
 def refresh(session: Session, settings: Settings, refresh_token: str, now: datetime) -> TokenPair:
     claims = decode_token(settings.signing_key, refresh_token, "refresh", now)
     stored = session.get(RefreshToken, claims.jti, with_for_update=True)
-    if stored is None or stored.revoked_at is not None:
-        raise InvalidToken("refresh token was already used or revoked; log in again")
-    stored.revoked_at = now
+    if stored is None or stored.logged_out:
+        raise InvalidToken("refresh token was revoked (logged out); log in again")
+    if stored.revoked_at is not None and now - stored.revoked_at > REUSE_GRACE:
+        raise InvalidToken("refresh token was already used; log in again")
+    # Within the grace period a second use (two tabs refreshing at once) gets its own new pair
+    # instead of signing a candidate out mid-exam.
+    stored.revoked_at = stored.revoked_at or now
     user = session.get(User, claims.user_id)
     if user is None or not user.is_active:
         raise InvalidToken("the account behind this refresh token is gone or disabled")
     return _issue_pair(session, settings, user, now)
+
+
+def logout(session: Session, settings: Settings, refresh_token: str, now: datetime) -> None:
+    """Revoke a refresh token for good (no reuse grace). Unknown or expired tokens are ignored."""
+    try:
+        claims = decode_token(settings.signing_key, refresh_token, "refresh", now)
+    except (InvalidToken, TokenExpired):
+        return
+    stored = session.get(RefreshToken, claims.jti, with_for_update=True)
+    if stored is not None:
+        stored.revoked_at, stored.logged_out = stored.revoked_at or now, True
 
 
 def _issue_pair(session: Session, settings: Settings, user: User, now: datetime) -> TokenPair:
@@ -93,5 +110,6 @@ def _issue_pair(session: Session, settings: Settings, user: User, now: datetime)
     refresh_token, claims = issue_token(
         settings.signing_key, user.id, user.role, "refresh", now, timedelta(hours=settings.refresh_token_hours)
     )
-    session.add(RefreshToken(jti=claims.jti, user_id=user.id, expires_at=claims.expires_at, revoked_at=None))
+    session.add(RefreshToken(jti=claims.jti, user_id=user.id, expires_at=claims.expires_at, revoked_at=None,
+                             logged_out=False))
     return TokenPair(access, refresh_token, int(access_life.total_seconds()), user)

@@ -136,7 +136,7 @@ def save_response(
         raise StaleSave(
             f"slot {slot_id}: client_seq {client_seq} is not newer than the stored {current.client_seq}; "
             "the newer answer was kept",
-            current_seq=current.client_seq,
+            current_seq=current.client_seq, current_response=current.response,
         )
     if current is None:
         current = AttemptAnswer(attempt_id=attempt.id, slot_id=slot_id, response=response,
