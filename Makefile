@@ -31,8 +31,8 @@ demo: $(VENV)/.installed
 browser:
 	@if command -v chromium >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "installing Debian chromium for the browser test"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		echo "installing Debian chromium (and a CJK font for readable screenshots) for the browser test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; \
 	else echo "NOTE: chromium is not installed and cannot be installed here; the browser test will be skipped"; fi
 
 test: $(VENV)/.installed-test browser

@@ -179,6 +179,10 @@ def test_student_answers_reloads_and_submits(server: Server, page: Any) -> None:
     shot(page, "submitted.png")
     assert attempt_state(base, token, attempt_id) in {"submitted", "graded"}
 
+    page.goto(f"{base}/student")
+    expect(page.locator("[data-attempt-state]").first).to_have_text("已交卷")
+    expect(page.locator("a[data-exam-id]")).to_have_count(0)
+
 
 def test_login_page_in_english(server: Server, page: Any) -> None:
     page.goto(f"{server.base_url}/login?lang=en")
@@ -204,7 +208,7 @@ def test_exam_page_in_english_on_a_phone(server: Server, browser: Any) -> None:
         pg.get_by_role("button", name="Sign in").click()
         pg.wait_for_url(f"{server.base_url}/student")
         expect(pg.locator("h1")).to_have_text("My exams")
-        pg.get_by_role("link", name="Start / continue").first.click()
+        pg.get_by_role("link", name="Start").first.click()
         wait_ready(pg)
         expect(pg.locator("#timer-label")).to_have_text("Time left")
         expect(pg.locator("fieldset.item legend").first).to_contain_text("Question 1")

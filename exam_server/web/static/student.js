@@ -9,8 +9,12 @@
   showUserName();
 
   document.getElementById("logout").addEventListener("click", function () {
-    Auth.clear();
-    location.href = "/login";
+    var auth = Auth.load();
+    var revoke = auth ? fetch("/api/auth/logout", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ refresh_token: auth.refresh })
+    }).catch(function () {}) : Promise.resolve();
+    revoke.then(function () { Auth.clear(); location.href = "/login"; });
   });
 
   function windowText(exam) {
@@ -23,11 +27,25 @@
     return null;
   }
 
-  function renderExam(exam) {
+  function action(exam) {
+    var mine = exam.my_attempt;
+    if (mine && mine.state !== "in_progress") {
+      var done = [el("span", { "class": "badge", "data-attempt-state": mine.state, text: T.attempt_done })];
+      if (mine.score !== null) {
+        done.push(el("span", { "class": "score", text: fmt("your_score", { score: mine.score, max: mine.max_score }) }));
+      }
+      return el("span", {}, done);
+    }
     var state = examState(exam, Date.now());
-    var link = state ? el("span", { "class": "badge", text: T[state] })
-      : el("a", { "class": "btn btn-primary", href: "/exam/" + exam.id, "data-exam-id": exam.id,
-                  text: T.start_continue });
+    if (state) {
+      return el("span", { "class": "badge", text: T[state] });
+    }
+    return el("a", { "class": "btn btn-primary", href: "/exam/" + exam.id, "data-exam-id": exam.id,
+                     text: mine ? T.continue_exam : T.start_exam });
+  }
+
+  function renderExam(exam) {
+    var link = action(exam);
     return el("li", { "class": "card exam-card" }, [
       el("h2", { text: exam.title }),
       el("dl", { "class": "facts" }, [
