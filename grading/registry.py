@@ -10,6 +10,7 @@ from grading.outcome import Outcome
 from grading.types_choice import MultipleChoice, SingleChoice, TrueFalse
 from grading.types_manual import Essay, ShortAnswer
 from grading.types_numeric import Numeric
+from grading.types_structured import InlineChoice, Matching, Ordering
 from grading.types_text import FillBlank
 
 _TYPES: tuple[QuestionType[Any], ...] = (
@@ -20,6 +21,9 @@ _TYPES: tuple[QuestionType[Any], ...] = (
     Numeric(),
     ShortAnswer(),
     Essay(),
+    Matching(),
+    Ordering(),
+    InlineChoice(),
 )
 
 REGISTRY: dict[str, QuestionType[Any]] = {qtype.name: qtype for qtype in _TYPES}

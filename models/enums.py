@@ -18,6 +18,9 @@ class ItemType(StrEnum):
     NUMERIC = "numeric"
     SHORT_ANSWER = "short_answer"
     ESSAY = "essay"
+    MATCHING = "matching"
+    ORDERING = "ordering"
+    INLINE_CHOICE = "inline_choice"
 
 
 class ItemStatus(StrEnum):

@@ -27,6 +27,9 @@ EXPECTED_TYPES = (
     "numeric",
     "short_answer",
     "essay",
+    "matching",
+    "ordering",
+    "inline_choice",
 )
 
 # (item_type, definition, secrets that must never reach a student, expected view)
@@ -121,18 +124,18 @@ def test_is_manual(item_type: str, manual: bool) -> None:
 @pytest.mark.parametrize(
     "call",
     [
-        lambda: validate_definition("matching", {}),
-        lambda: validate_response("matching", {}, None),
-        lambda: grade("matching", {}, None),
-        lambda: student_view("matching", {}),
-        lambda: is_manual("matching"),
+        lambda: validate_definition("crossword", {}),
+        lambda: validate_response("crossword", {}, None),
+        lambda: grade("crossword", {}, None),
+        lambda: student_view("crossword", {}),
+        lambda: is_manual("crossword"),
     ],
 )
 def test_unknown_type_lists_known_types(call: Any) -> None:
     with pytest.raises(UnknownItemType) as info:
         call()
     message = str(info.value)
-    assert "'matching'" in message
+    assert "'crossword'" in message
     for name in EXPECTED_TYPES:
         assert name in message
 
