@@ -1,6 +1,7 @@
 """Engine and session factory. A session carries the job queue in ``info`` so that jobs
 registered during a transaction are sent only after it commits (and dropped on rollback)."""
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,17 +27,24 @@ class PendingJob:
     delay_seconds: float
 
 
+def _json_dumps(value: Any) -> str:
+    # Keep Chinese readable in the database (and matchable by LIKE), not \uXXXX-escaped.
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def create_db_engine(url: str, pool_size: int = 10) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database)
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                         json_serializer=_json_dumps)
 
 
 def _sqlite_engine(url: str, database: str | None) -> Engine:
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                           json_serializer=_json_dumps)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

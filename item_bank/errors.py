@@ -1,6 +1,8 @@
 """ItemBankError
-├── ItemNotFound   an item id that does not exist
-└── PaperInvalid   a paper that cannot be built as asked (empty, bad points, unknown items)
+├── ItemNotFound            an item id that does not exist
+├── KnowledgePointNotFound  a knowledge point id (or path) that does not exist
+├── ItemFrozen              an operation that would change an item used by an exam in place
+└── PaperInvalid            a paper that cannot be built as asked (empty, bad points, unknown items)
 """
 
 
@@ -11,6 +13,14 @@ class ItemBankError(Exception):
 
 
 class ItemNotFound(ItemBankError):
+    pass
+
+
+class KnowledgePointNotFound(ItemBankError):
+    pass
+
+
+class ItemFrozen(ItemBankError):
     pass
 
 

@@ -8,7 +8,7 @@ from models.attempt import Attempt, AttemptAnswer, AttemptStep
 from models.base import Base
 from models.enums import AttemptState, FinishReason, ItemStatus, ItemType, Role, StepKind
 from models.exam import Exam, ExamCandidate
-from models.item import Item
+from models.item import EnemySet, EnemySetMember, Item, ItemKnowledgePoint, ItemUsage, KnowledgePoint
 from models.paper import Paper, PaperSection, PaperSlot
 from models.user import ClassMembership, RefreshToken, School, SchoolClass, User
 
@@ -22,7 +22,12 @@ __all__ = [
     "Exam",
     "ExamCandidate",
     "FinishReason",
+    "EnemySet",
+    "EnemySetMember",
     "Item",
+    "ItemKnowledgePoint",
+    "ItemUsage",
+    "KnowledgePoint",
     "ItemStatus",
     "ItemType",
     "Paper",

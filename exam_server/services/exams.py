@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from exam_server.errors import Forbidden, NotFound, Unprocessable
 from item_bank.papers import freeze_paper, load_paper
+from item_bank.usage import record_usage
 from models import ClassMembership, Exam, ExamCandidate, Role, SchoolClass, User
 
 
@@ -41,6 +42,8 @@ def schedule_exam(session: Session, teacher: User, data: ExamInput, now: datetim
     )
     session.add_all(ExamCandidate(exam_id=exam.id, user_id=uid, extra_minutes=0) for uid in members)
     freeze_paper(session, paper)
+    record_usage(session, [slot.item_id for section in paper.sections for slot in section.slots], exam.id,
+                 data.class_id, now)
     session.flush()
     return exam
 

@@ -1,0 +1,89 @@
+"""HiGHS (highspy) backend: the formulation as one rowwise sparse MIP."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import highspy
+import numpy as np
+
+from item_bank.assembly.formulate import Formulation
+from item_bank.assembly.solution import RawSolution, deviation, lin_rows, round_x
+
+_MS = highspy.HighsModelStatus
+
+
+def _lp(f: Formulation, active: set[int] | None) -> highspy.HighsLp:
+    has_y = bool(f.dev)
+    n = f.n_cols + (1 if has_y else 0)
+    starts, idx, val, lo, hi = [0], [], [], [], []
+    for r in lin_rows(f, active):
+        i, v = r.idx, r.val
+        if r.y_coef:
+            i, v = np.append(i, f.n_cols), np.append(v, r.y_coef)
+        idx.append(i)
+        val.append(v)
+        starts.append(starts[-1] + len(i))
+        lo.append(r.lo)
+        hi.append(r.hi)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, len(lo)
+    cost = np.zeros(n)
+    col_lo, col_hi = np.zeros(n), np.asarray(f.col_ub, dtype=np.float64)
+    if has_y:
+        cost[-1] = 1.0
+        col_lo, col_hi = np.append(col_lo, f.y_lo), np.append(col_hi, min(f.y_hi, 1e30))
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, col_lo, col_hi
+    inf = highspy.kHighsInf
+    lp.row_lower_ = np.asarray([max(v, -inf) for v in lo])
+    lp.row_upper_ = np.asarray([min(v, inf) for v in hi])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = np.asarray(starts, dtype=np.int32)
+    lp.a_matrix_.index_ = np.concatenate(idx).astype(np.int32) if idx else np.zeros(0, np.int32)
+    lp.a_matrix_.value_ = np.concatenate(val) if val else np.zeros(0)
+    return lp
+
+
+def solve_highs(
+    f: Formulation,
+    time_limit: float = 10.0,
+    rel_gap: float = 1e-4,
+    active: set[int] | None = None,
+    relax: bool = False,
+) -> RawSolution:
+    """Solve; ``active`` limits the rows to some groups (diagnosis), ``relax`` solves the LP only."""
+    t0 = time.perf_counter()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(time_limit))
+    h.setOptionValue("mip_rel_gap", float(rel_gap))
+    h.setOptionValue("mip_abs_gap", 1e-7)
+    h.setOptionValue("threads", 1)
+    lp = _lp(f, active)
+    if not relax:
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * f.n_cols + [highspy.HighsVarType.kContinuous] * (
+            lp.num_col_ - f.n_cols
+        )
+    h.passModel(lp)
+    h.run()
+    return _result(h, f, relax, time.perf_counter() - t0)
+
+
+def _result(h: highspy.Highs, f: Formulation, relax: bool, seconds: float) -> RawSolution:
+    status = h.getModelStatus()
+    info = h.getInfo()
+    if status in (_MS.kInfeasible, _MS.kUnboundedOrInfeasible):
+        return RawSolution(None, math.inf, math.inf, "infeasible", "highs", seconds)
+    has = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    if not has:
+        return RawSolution(None, math.inf, -math.inf, "no_solution", "highs", seconds)
+    values = np.asarray(h.getSolution().col_value)[: f.n_cols]
+    if relax:
+        obj = float(info.objective_function_value) if f.dev else 0.0
+        return RawSolution(None, obj, obj, "optimal", "highs-lp", seconds)
+    x = round_x(values, f.col_ub)
+    bound = float(info.mip_dual_bound) if f.dev else 0.0
+    obj = deviation(f, x.astype(np.float64))
+    state = "optimal" if status == _MS.kOptimal else "time_limit" if status == _MS.kTimeLimit else "feasible"
+    return RawSolution(x, obj, min(bound, obj), state, "highs", seconds)
