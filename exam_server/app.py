@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import grading
 import item_bank
 from exam_server import migrate
-from exam_server.api import accounts, attempts, auth, exams, items
+from exam_server.api import accounts, attempts, auth, bank, exams, items, papers
 from exam_server.clock import Clock, system_clock
 from exam_server.errors import ServiceError
 from exam_server.runtime import Runtime, build_runtime
@@ -39,7 +39,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock,
     app = FastAPI(title="Exam service", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Item bank, computer-based exams and automatic grading.")
     app.state.runtime = runtime
-    for router in (auth.router, accounts.router, items.router, exams.router, attempts.router, pages.router):
+    for router in (auth.router, accounts.router, items.router, bank.router, papers.router, exams.router,
+                   attempts.router, pages.router):
         app.include_router(router)
     _install_offline_docs(app)  # before /static: the first matching mount wins
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
@@ -87,7 +88,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(item_bank.ItemBankError)
     async def item_bank_error(_: Request, exc: item_bank.ItemBankError) -> JSONResponse:
-        status = 404 if isinstance(exc, item_bank.ItemNotFound) else 422
+        status = 404 if isinstance(exc, item_bank.ItemNotFound | item_bank.KnowledgePointNotFound) else 422
         return _error(status, type(exc).__name__, exc.detail)
 
     @app.exception_handler(RequestValidationError)

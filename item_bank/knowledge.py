@@ -24,7 +24,8 @@ def create_point(session: Session, name: str, parent_id: int | None) -> Knowledg
 
 def _child(session: Session, parent_id: int | None, name: str) -> KnowledgePoint | None:
     query = select(KnowledgePoint).where(KnowledgePoint.name == name.strip())
-    query = query.where(KnowledgePoint.parent_id.is_(None) if parent_id is None else KnowledgePoint.parent_id == parent_id)
+    same_parent = KnowledgePoint.parent_id.is_(None) if parent_id is None else KnowledgePoint.parent_id == parent_id
+    query = query.where(same_parent)
     return session.scalars(query).first()
 
 

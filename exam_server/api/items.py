@@ -1,6 +1,6 @@
-"""Items and fixed papers (staff only: these carry answer keys)."""
+"""The item bank over HTTP (staff only: items carry answer keys)."""
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
@@ -8,11 +8,11 @@ from pydantic import BaseModel, Field
 import grading
 import item_bank
 from exam_server.deps import RuntimeDep, SessionDep, StaffDep
-from exam_server.errors import NotFound
-from item_bank.papers import load_paper
-from models import Item, ItemStatus, Paper
+from item_bank import items as bank_items
+from item_bank.search import ItemQuery, search_items
+from models import Item, ItemStatus
 
-router = APIRouter(prefix="/api", tags=["items and papers"])
+router = APIRouter(prefix="/api/items", tags=["item bank"])
 
 
 class ItemIn(BaseModel):
@@ -21,109 +21,125 @@ class ItemIn(BaseModel):
     definition: dict[str, Any]
     explanation: str | None = None
     status: ItemStatus = ItemStatus.DRAFT
+    title: str | None = Field(default=None, max_length=300)
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    source: str | None = Field(default=None, max_length=300)
+    external_id: str | None = Field(default=None, max_length=200)
+    default_points: float | None = Field(default=None, gt=0)
+    time_seconds: float | None = Field(default=None, gt=0, description="expected answering time")
+    difficulty_estimate: float | None = Field(default=None, ge=0, le=1, description="teacher's estimate, share correct")
+    irt_a: float | None = Field(default=None, gt=0)
+    irt_b: float | None = None
+    irt_c: float | None = Field(default=None, ge=0, lt=1)
+    irt_n: int | None = Field(default=None, ge=0, description="sample size the IRT parameters came from")
+    knowledge_point_ids: list[int] = Field(default_factory=list)
+
+    def to_input(self) -> bank_items.ItemInput:
+        return bank_items.ItemInput(**self.model_dump())
 
 
 class ItemOut(BaseModel):
     id: int
+    family_id: int | None
+    version: int
+    is_latest: bool
     type: str
+    title: str | None
     stem: str
     definition: dict[str, Any]
     explanation: str | None
     status: str
-    version: int
     frozen: bool
+    tags: list[str]
+    source: str | None
+    external_id: str | None
+    default_points: float | None
+    time_seconds: float | None
+    difficulty_estimate: float | None
+    p_value: float | None
+    point_biserial: float | None
+    classical_n: int | None
+    irt_a: float | None
+    irt_b: float | None
+    irt_c: float | None
+    irt_n: int | None
+    exposure_count: int
+    knowledge_point_ids: list[int]
 
     @classmethod
-    def of(cls, item: Item) -> "ItemOut":
-        return cls(id=item.id, type=item.type, stem=item.stem, definition=item.definition,
-                   explanation=item.explanation, status=item.status, version=item.version, frozen=item.frozen)
+    def of(cls, item: Item, points: list[int]) -> "ItemOut":
+        fields = {name: getattr(item, name) for name in cls.model_fields if name != "knowledge_point_ids"}
+        return cls(**fields, knowledge_point_ids=points)
 
 
-class SlotIn(BaseModel):
-    item_id: int
-    points: float = Field(gt=0, le=1000)
+class ItemPage(BaseModel):
+    total: int
+    items: list[ItemOut]
 
 
-class SectionIn(BaseModel):
-    title: str = Field(min_length=1, max_length=300)
-    slots: list[SlotIn] = Field(min_length=1)
+class StatusIn(BaseModel):
+    status: ItemStatus
 
 
-class PaperIn(BaseModel):
-    title: str = Field(min_length=1, max_length=300)
-    sections: list[SectionIn] = Field(min_length=1)
+def _out(session: SessionDep, items: list[Item]) -> list[ItemOut]:
+    points = bank_items.knowledge_points_of(session, [i.id for i in items])
+    return [ItemOut.of(i, points[i.id]) for i in items]
 
 
-class SlotOut(BaseModel):
-    slot_id: int
-    item_id: int
-    points: float
-
-
-class SectionOut(BaseModel):
-    title: str
-    slots: list[SlotOut]
-
-
-class PaperOut(BaseModel):
-    id: int
-    title: str
-    frozen: bool
-    max_score: float
-    sections: list[SectionOut]
-
-    @classmethod
-    def of(cls, paper: Paper) -> "PaperOut":
-        sections = [
-            SectionOut(title=s.title, slots=[SlotOut(slot_id=x.id, item_id=x.item_id, points=x.points)
-                                             for x in s.slots])
-            for s in paper.sections
-        ]
-        total = sum(x.points for s in sections for x in s.slots)
-        return cls(id=paper.id, title=paper.title, frozen=paper.frozen, max_score=total, sections=sections)
-
-
-@router.post("/items", status_code=201)
+@router.post("", status_code=201)
 def create_item(body: ItemIn, user: StaffDep, runtime: RuntimeDep, session: SessionDep) -> ItemOut:
-    data = item_bank.ItemInput(body.type, body.stem, body.definition, body.explanation, body.status)
-    item = item_bank.create_item(session, user.id, data, runtime.clock())
+    item = item_bank.create_item(session, user.id, body.to_input(), runtime.clock())
     session.commit()
-    return ItemOut.of(item)
+    return _out(session, [item])[0]
 
 
-@router.get("/items")
-def list_items(
-    user: StaffDep, session: SessionDep,
-    limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
-) -> list[ItemOut]:
-    return [ItemOut.of(i) for i in item_bank.list_items(session, None, limit, offset)]
+class SearchParams(BaseModel):
+    q: str | None = Field(None, description="full text (substring; Chinese works)")
+    knowledge_point_id: int | None = Field(None, description="this point and everything below it")
+    type: list[str] = []
+    status: list[str] = []
+    difficulty_min: float | None = Field(None, ge=0, le=1, description="share correct; higher is easier")
+    difficulty_max: float | None = Field(None, ge=0, le=1)
+    tag: list[str] = []
+    max_exposure: int | None = Field(None, ge=0)
+    min_exposure: int | None = Field(None, ge=0)
+    mine: bool = False
+    all_versions: bool = False
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0)
 
 
-@router.get("/items/{item_id}")
+@router.get("")
+def search(params: Annotated[SearchParams, Query()], user: StaffDep, session: SessionDep) -> ItemPage:
+    query = ItemQuery(text=params.q, knowledge_point_id=params.knowledge_point_id, types=params.type,
+                      statuses=params.status, difficulty_min=params.difficulty_min,
+                      difficulty_max=params.difficulty_max, tags=params.tag, max_exposure=params.max_exposure,
+                      min_exposure=params.min_exposure, author_id=user.id if params.mine else None,
+                      include_old_versions=params.all_versions, limit=params.limit, offset=params.offset)
+    total, found = search_items(session, query)
+    return ItemPage(total=total, items=_out(session, found))
+
+
+@router.get("/{item_id}")
 def get_item(item_id: int, _: StaffDep, session: SessionDep) -> ItemOut:
-    item = session.get(Item, item_id)
-    if item is None:
-        raise NotFound(f"item {item_id} does not exist")
-    return ItemOut.of(item)
+    return _out(session, [bank_items.get_item(session, item_id)])[0]
 
 
-@router.post("/papers", status_code=201)
-def create_paper(body: PaperIn, user: StaffDep, runtime: RuntimeDep, session: SessionDep) -> PaperOut:
-    data = item_bank.PaperInput(
-        title=body.title,
-        sections=[
-            item_bank.SectionInput(s.title, [item_bank.SlotInput(x.item_id, x.points) for x in s.slots])
-            for s in body.sections
-        ],
-    )
-    paper = item_bank.create_paper(session, user.id, data, runtime.clock())
+@router.put("/{item_id}")
+def update_item(item_id: int, body: ItemIn, _: StaffDep, runtime: RuntimeDep, session: SessionDep) -> ItemOut:
+    """Edit an item. If an exam already used it, the edit becomes a new version (the response's id)."""
+    item = bank_items.update_item(session, item_id, body.to_input(), runtime.clock())
     session.commit()
-    return PaperOut.of(paper)
+    return _out(session, [item])[0]
 
 
-@router.get("/papers/{paper_id}")
-def get_paper(paper_id: int, _: StaffDep, session: SessionDep) -> PaperOut:
-    paper = load_paper(session, paper_id)
-    if paper is None:
-        raise NotFound(f"paper {paper_id} does not exist")
-    return PaperOut.of(paper)
+@router.post("/{item_id}/status")
+def set_status(item_id: int, body: StatusIn, _: StaffDep, runtime: RuntimeDep, session: SessionDep) -> ItemOut:
+    item = bank_items.set_status(session, item_id, body.status, runtime.clock())
+    session.commit()
+    return _out(session, [item])[0]
+
+
+@router.get("/{item_id}/versions")
+def versions(item_id: int, _: StaffDep, session: SessionDep) -> list[ItemOut]:
+    return _out(session, bank_items.versions(session, item_id))

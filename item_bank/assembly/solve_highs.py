@@ -30,7 +30,8 @@ def _lp(f: Formulation, active: set[int] | None) -> highspy.HighsLp:
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n, len(lo)
     cost = np.zeros(n)
-    col_lo, col_hi = np.zeros(n), np.asarray(f.col_ub, dtype=np.float64)
+    assert len(f.col_ub) == f.n_cols
+    col_lo, col_hi = np.zeros(f.n_cols), np.asarray(f.col_ub, dtype=np.float64)
     if has_y:
         cost[-1] = 1.0
         col_lo, col_hi = np.append(col_lo, f.y_lo), np.append(col_hi, min(f.y_hi, 1e30))
