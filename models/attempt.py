@@ -26,6 +26,7 @@ class Attempt(Base):
     score: Mapped[float | None] = mapped_column(Numeric(10, 4, asdecimal=False))
     max_score: Mapped[float] = mapped_column(Numeric(10, 4, asdecimal=False))
     needs_manual_grading: Mapped[bool] = mapped_column(default=False)
+    variant_seed: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class AttemptStep(Base):

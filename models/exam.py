@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
@@ -19,6 +19,9 @@ class Exam(Base):
     closes_at: Mapped[datetime]
     duration_minutes: Mapped[int] = mapped_column(Integer)
     results_released: Mapped[bool] = mapped_column(default=False)
+    # Per-candidate variants (seeded by the attempt): order of items within sections, of options.
+    shuffle_items: Mapped[bool] = mapped_column(default=False, server_default=false())
+    shuffle_options: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime]
 

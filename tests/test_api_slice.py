@@ -148,3 +148,38 @@ def test_exam_closed_window_refuses_new_attempts(world: World) -> None:
     world.login("s1")
     r = world.call("POST", f"/api/exams/{world.ids['exam']}/attempt", "s1")
     assert r.status_code == 409 and r.json()["error"] == "ExamNotOpen"
+
+
+def test_shuffled_exam_gives_each_candidate_a_stable_variant_scored_on_the_canonical_key(world: World) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from exam_server.db import session_scope
+    from item_bank.variants import variant_view
+    from models import Attempt
+
+    exam = world.ok("POST", "/api/exams", "teacher", json={
+        "title": "乱序卷 shuffled", "paper_id": world.ids["paper"], "class_id": world.ids["klass"],
+        "opens_at": world.clock().isoformat(), "closes_at": (world.clock() + timedelta(hours=2)).isoformat(),
+        "duration_minutes": 30, "shuffle_items": True, "shuffle_options": True})
+    first = world.ok("POST", f"/api/exams/{exam['id']}/attempt", "s1")
+    again = world.ok("POST", f"/api/exams/{exam['id']}/attempt", "s1")
+    assert first["paper"] == again["paper"]  # a reload shows the same arrangement
+    with session_scope(world.runtime.session_factory) as session:
+        seed = session.scalars(select(Attempt.variant_seed).where(Attempt.id == first["attempt_id"])).one()
+    canonical = world.runtime.paper_views[world.ids["paper"]]
+    assert first["paper"] == json_roundtrip(variant_view(canonical, seed, True, True))
+    slots = [s for section in first["paper"]["sections"] for s in section["slots"]]
+    assert sorted(s["slot_id"] for s in slots) == sorted(world.ids["slots"])
+    choice = next(s for s in slots if s["type"] == "single_choice")
+    assert [o["label"] for o in choice["content"]["options"]] == ["A", "B"]
+    # answering by canonical id scores on the canonical key whatever the letters shown
+    world.save("s1", first["attempt_id"], choice["slot_id"], "B", 1)
+    world.ok("POST", f"/api/attempts/{first['attempt_id']}/submit", "s1")
+    result = world.ok("GET", f"/api/attempts/{first['attempt_id']}/result", "teacher")
+    assert result["score"] == pytest.approx(2)
+
+
+def json_roundtrip(value: object) -> object:
+    return json.loads(json.dumps(value))

@@ -18,6 +18,7 @@ from exam_server.runtime import Runtime
 from exam_server.services import attempts, exams
 from item_bank import paper_student_view
 from item_bank.papers import load_paper
+from item_bank.variants import variant_view
 from models import Attempt, AttemptAnswer, Exam, Role, User
 
 router = APIRouter(prefix="/api", tags=["attempts"])
@@ -105,7 +106,9 @@ def _attempt_out(runtime: Runtime, session: Session, attempt: Attempt) -> Attemp
     return AttemptOut(
         attempt_id=attempt.id, exam_id=exam.id, exam_title=exam.title, state=attempt.state,
         started_at=attempt.started_at, deadline=attempt.deadline, server_time=runtime.clock(),
-        finished_at=attempt.finished_at, paper=_paper_view(runtime, session, exam),
+        finished_at=attempt.finished_at,
+        paper=variant_view(_paper_view(runtime, session, exam), attempt.variant_seed, exam.shuffle_items,
+                           exam.shuffle_options),
         answers=[SavedAnswer(slot_id=a.slot_id, response=a.response, client_seq=a.client_seq, saved_at=a.saved_at)
                  for a in answers],
     )

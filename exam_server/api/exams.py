@@ -21,6 +21,8 @@ class ExamIn(BaseModel):
     opens_at: datetime
     closes_at: datetime
     duration_minutes: int = Field(gt=0, le=24 * 60, description="minutes each candidate gets, > 0")
+    shuffle_items: bool = Field(False, description="each candidate gets the items of a section in their own order")
+    shuffle_options: bool = Field(False, description="each candidate gets the options of an item in their own order")
 
 
 class MyAttempt(BaseModel):
@@ -41,6 +43,8 @@ class ExamOut(BaseModel):
     closes_at: datetime
     duration_minutes: int
     results_released: bool
+    shuffle_items: bool
+    shuffle_options: bool
     my_attempt: MyAttempt | None = Field(default=None, description="students: their own attempt, if started")
 
     @classmethod
@@ -52,7 +56,8 @@ class ExamOut(BaseModel):
                              finished_at=attempt.finished_at, score=score, max_score=attempt.max_score)
         return cls(id=exam.id, title=exam.title, paper_id=exam.paper_id, class_id=exam.class_id,
                    opens_at=exam.opens_at, closes_at=exam.closes_at, duration_minutes=exam.duration_minutes,
-                   results_released=exam.results_released, my_attempt=mine)
+                   results_released=exam.results_released, shuffle_items=exam.shuffle_items,
+                   shuffle_options=exam.shuffle_options, my_attempt=mine)
 
 
 class ResultRow(BaseModel):
@@ -69,7 +74,7 @@ class ResultRow(BaseModel):
 @router.post("", status_code=201)
 def schedule(body: ExamIn, user: StaffDep, runtime: RuntimeDep, session: SessionDep) -> ExamOut:
     data = exams.ExamInput(body.title, body.paper_id, body.class_id, body.opens_at, body.closes_at,
-                           body.duration_minutes)
+                           body.duration_minutes, body.shuffle_items, body.shuffle_options)
     exam = exams.schedule_exam(session, user, data, runtime.clock())
     session.commit()
     runtime.paper_views.pop(exam.paper_id, None)

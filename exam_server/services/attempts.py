@@ -10,6 +10,7 @@ response per slot. Closing is a compare-and-set UPDATE, so a deadline job that r
 two workers at once) closes an attempt exactly once.
 """
 
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -58,7 +59,7 @@ def start_or_resume(session: Session, exam: Exam, user_id: int, now: datetime) -
     deadline = min(now + timedelta(minutes=exam.duration_minutes + candidate.extra_minutes), exam.closes_at)
     attempt = Attempt(
         exam_id=exam.id, user_id=user_id, state=AttemptState.IN_PROGRESS, started_at=now,
-        deadline=deadline, max_score=_paper_max_score(session, exam.paper_id),
+        deadline=deadline, max_score=_paper_max_score(session, exam.paper_id), variant_seed=secrets.randbelow(2**31),
     )
     try:
         with session.begin_nested():

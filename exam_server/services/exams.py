@@ -20,6 +20,8 @@ class ExamInput:
     opens_at: datetime
     closes_at: datetime
     duration_minutes: int
+    shuffle_items: bool = False
+    shuffle_options: bool = False
 
 
 def schedule_exam(session: Session, teacher: User, data: ExamInput, now: datetime) -> Exam:
@@ -32,6 +34,7 @@ def schedule_exam(session: Session, teacher: User, data: ExamInput, now: datetim
     exam = Exam(
         title=data.title, paper_id=paper.id, class_id=data.class_id, opens_at=data.opens_at,
         closes_at=data.closes_at, duration_minutes=data.duration_minutes, results_released=False,
+        shuffle_items=data.shuffle_items, shuffle_options=data.shuffle_options,
         created_by=teacher.id, created_at=now,
     )
     session.add(exam)

@@ -113,7 +113,7 @@
 
   function choiceInputs(slot, type) {
     return slot.content.options.map(function (option, i) {
-      return optionInput(slot, type, option.id, option.id + ". " + option.text, i);
+      return optionInput(slot, type, option.id, (option.label || option.id) + ". " + option.text, i);
     });
   }
 

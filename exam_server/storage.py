@@ -1,0 +1,37 @@
+"""Content-addressed file storage under the data directory (item media, later scans and evidence)."""
+
+import hashlib
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from exam_server.errors import NotFound
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class FileStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, sha256: str) -> Path:
+        if not _SHA256.match(sha256):
+            raise NotFound(f"media {sha256!r}: not a content id")
+        return self.root / sha256[:2] / sha256
+
+    def put(self, data: bytes, name: str, mime_type: str) -> dict[str, Any]:
+        digest = hashlib.sha256(data).hexdigest()
+        path = self._path(digest)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(f".{os.getpid()}.part")
+            partial.write_bytes(data)
+            partial.replace(path)  # atomic: a reader never sees half a file
+        return {"name": name, "mime_type": mime_type, "sha256": digest, "size": len(data)}
+
+    def get(self, sha256: str) -> bytes:
+        path = self._path(sha256)
+        if not path.exists():
+            raise NotFound(f"media {sha256} is not stored")
+        return path.read_bytes()

@@ -1,0 +1,436 @@
+"""GIFT (Moodle's plain-text question format), plus what GIFT shares with Moodle XML.
+
+Shared pieces (used by ``moodle_xml`` and ``aiken`` too): answer grades in percent and how they
+map to choice types, ``$course$/top/...`` category paths, the answer syntax of Moodle Cloze
+(a GIFT dialect: ``{1:SA:=Paris~%50%paris}``) and the validate-then-classify step.
+
+GIFT covered: ``::title::``, ``//`` comments (with Moodle's ``[tag:x]`` / ``[id:x]``),
+``$CATEGORY:``, ``[html]``/``[markdown]``/``[plain]``/``[moodle]`` markers, escapes ``\\~ \\= \\#
+\\{ \\} \\:`` and ``\\n``, multiple choice (``=``, ``~``, ``~%50%``), true/false, short answer
+(one fill_blank blank), matching (``=a -> b``), numeric (``#v:t``, ``#a..b``, several
+``=``-answers), essay ``{}``, general feedback ``####``, missing-word (text after the answer
+block; the stem gets ``_____``). Per-answer feedback ``#...`` is dropped with a note.
+
+:func:`write_gift` takes an optional ``notes`` list that receives one line per item skipped
+(multi-blank fill_blank, inline_choice, ordering) or written with a loss.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from grading import GradingError, validate_definition
+from item_bank.formats.common import MAX_ITEMS, check_size, html_to_text
+from item_bank.formats.draft import FormatError, ImportOutcome, ImportReport, ItemDraft
+
+Definition = dict[str, Any]
+
+
+class ItemRejected(Exception):
+    """One item cannot be imported; the message says why (and where, when known)."""
+
+
+class ItemSkipped(Exception):
+    """An exporter cannot write this item at all; the message says why."""
+
+
+# ------------------------------------------------------------------ shared with Moodle XML / Aiken
+
+
+def label(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA (spreadsheet style)."""
+    return chr(65 + index) if index < 26 else label(index // 26 - 1) + chr(65 + index % 26)
+
+
+def finish_outcome(index: int, identifier: str, draft: ItemDraft, notes: list[str]) -> ImportOutcome:
+    """Validate the definition with the grading registry; imported, converted (notes) or rejected."""
+    try:
+        draft.definition = validate_definition(draft.type, draft.definition)
+    except GradingError as exc:
+        return ImportOutcome(index, identifier, "rejected", [f"{identifier}: {exc.detail}"])
+    unique = list(dict.fromkeys(notes))
+    return ImportOutcome(index, identifier, "converted" if unique else "imported", unique, draft)
+
+
+def category_path(text: str) -> tuple[str, ...]:
+    """``$course$/top/数学/函数`` -> ("数学", "函数"); Moodle writes a "/" inside a name as "//"."""
+    parts = [p.replace("\0", "/").strip() for p in text.strip().replace("//", "\0").split("/")]
+    if parts and re.fullmatch(r"\$\w+\$", parts[0]):
+        parts = parts[1:]
+    if parts and parts[0] == "top":
+        parts = parts[1:]
+    return tuple(p for p in parts if p)
+
+
+def category_text(path: Sequence[str]) -> str:
+    return "/".join(["$course$", "top", *(p.replace("/", "//") for p in path)])
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) < 0.01
+
+
+def choice_definition(texts: list[str], percents: list[float], single: bool | None,
+                      notes: list[str]) -> tuple[str, Definition]:
+    """Answer grades in percent -> single_choice or multiple_choice.
+
+    Options with a positive grade are correct; more than one makes a multiple_choice (``single``
+    None = infer, as GIFT must). Grades with the exact shape of a rule here (100/k for right,
+    -100 for wrong = gaokao, -100/(n-k) = proportional) import as is; others get a note.
+    """
+    if len(texts) > 26:
+        raise ItemRejected(f"{len(texts)} options; at most 26 (A..Z) are supported")
+    options = [{"id": label(i), "text": t} for i, t in enumerate(texts)]
+    right = [i for i, p in enumerate(percents) if p > 0]
+    if not right:
+        raise ItemRejected("no option has a positive grade, so there is no correct answer")
+    wrong = [p for p in percents if p <= 0]
+    if len(right) == 1 and single is not False:
+        if not _close(percents[right[0]], 100) or any(p < 0 for p in wrong):
+            notes.append(f"grades {_grades(percents)} simplified: option {label(right[0])} is the answer")
+        return "single_choice", {"options": options, "correct": label(right[0])}
+    if single:
+        notes.append(f"single-answer question with {len(right)} graded options became multiple_choice")
+    k, n = len(right), len(texts)
+    even = all(_close(percents[i], 100 / k) for i in right)
+    if even and all(_close(p, -100) for p in wrong):
+        rule = "gaokao"
+    elif even and all(_close(p, -100 / (n - k)) for p in wrong):
+        rule = "proportional"
+    else:
+        rule = "proportional"
+        notes.append(f"grades {_grades(percents)} simplified: options graded above 0 are correct, proportional rule")
+    return "multiple_choice", {"options": options, "correct": [label(i) for i in right], "partial_credit": rule}
+
+
+def choice_percents(item_type: str, definition: Definition, notes: list[str]) -> list[float]:
+    """The inverse of :func:`choice_definition`: a grade in percent per option."""
+    ids = [o["id"] for o in definition["options"]]
+    if item_type == "single_choice":
+        return [100.0 if i == definition["correct"] else 0.0 for i in ids]
+    key, rule = set(definition["correct"]), definition.get("partial_credit", "gaokao")
+    if rule == "all_or_nothing":
+        notes.append("all_or_nothing has no Moodle equivalent; written as gaokao (a wrong choice scores 0)")
+    wrong = -100.0 if rule != "proportional" or len(ids) == len(key) else -100 / (len(ids) - len(key))
+    if len(key) == 1:
+        notes.append("a multiple_choice with one correct option reads back as single_choice")
+    return [100 / len(key) if i in key else wrong for i in ids]
+
+
+def _grades(percents: list[float]) -> str:
+    return "/".join(format_percent(p / 100) for p in percents)
+
+
+def format_percent(fraction: float) -> str:
+    """0.5 -> "50", 1/3 -> "33.33333" (Moodle's precision)."""
+    value = round(fraction * 100, 5)
+    return str(int(value)) if value == int(value) else f"{value:.5f}".rstrip("0")
+
+
+def format_number(value: float) -> str:
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+_ESCAPED = re.compile(r"\\([~=#{}:])|\\n(?![A-Za-z])")
+
+
+def unescape(text: str) -> str:
+    """GIFT escapes; ``\\n`` before a letter stays (LaTeX such as ``\\neq`` or ``\\frac``)."""
+    return _ESCAPED.sub(lambda m: m.group(1) or "\n", text)
+
+
+def escape(text: str) -> str:
+    return re.sub(r"([~=#{}:])", r"\\\1", text)
+
+
+_WEIGHT = re.compile(r"\s*%(-?\d+(?:\.\d+)?)%")
+
+
+def weighted(marker: str, body: str, notes: list[str]) -> tuple[str, float]:
+    """One answer after its ``=``/``~``: optional ``%50%`` grade, text, optional ``#feedback``."""
+    match = _WEIGHT.match(body)
+    percent = float(match.group(1)) if match else (100.0 if marker == "=" else 0.0)
+    text, *feedback = re.split(r"(?<!\\)#", body[match.end():] if match else body, maxsplit=1)
+    if feedback and feedback[0].strip():
+        notes.append("per-answer feedback (#...) was dropped")
+    return unescape(text.strip()), percent
+
+
+# ------------------------------------------------------------------ reading GIFT
+
+
+@dataclass
+class _Block:
+    lines: list[tuple[int, str]] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    external_id: str | None = None
+
+    def line_of(self, pos: int, text: str) -> int:
+        return self.lines[min(text.count("\n", 0, pos), len(self.lines) - 1)][0]
+
+
+def _blocks(text: str) -> Iterator[_Block]:
+    block = _Block()
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped:
+            if block.lines:
+                yield block
+                block = _Block()
+        elif stripped.startswith("//"):
+            for kind, value in re.findall(r"\[(tag|id):([^\]]*)\]", stripped):
+                if kind == "tag" and value.strip():
+                    block.tags.append(value.strip())
+                elif kind == "id":
+                    block.external_id = value.strip() or None
+        else:
+            block.lines.append((number, line))
+    if block.lines:
+        yield block
+
+
+def read_gift(text: str) -> ImportReport:
+    """Read GIFT text; a malformed question is rejected with its line, the rest still import."""
+    check_size(text.encode("utf-8"), "GIFT")
+    report = ImportReport(format="gift")
+    category: tuple[str, ...] = ()
+    for block in _blocks(text.lstrip("\ufeff")):
+        first = block.lines[0][1].strip()
+        if first.startswith("$CATEGORY:"):
+            category = category_path(first[len("$CATEGORY:"):])
+            continue
+        if len(report.outcomes) >= MAX_ITEMS:
+            raise FormatError(f"GIFT: more than {MAX_ITEMS} questions")
+        report.outcomes.append(_read_item(block, len(report.outcomes), category))
+    return report
+
+
+_TITLE = re.compile(r"\s*::((?:\\.|[^\\])*?)::")
+_FORMAT = re.compile(r"\s*\[(html|markdown|plain|moodle)\]")
+
+
+def _read_item(block: _Block, index: int, category: tuple[str, ...]) -> ImportOutcome:
+    body = "\n".join(line for _, line in block.lines)
+    title_match = _TITLE.match(body)
+    title = unescape(title_match.group(1)).strip() or None if title_match else None
+    start = block.lines[0][0]
+    identifier = f'item {index + 1} "{title}" (line {start})' if title else f"item {index + 1} (line {start})"
+    notes: list[str] = []
+    try:
+        before, content, after = _split_answer(body, title_match.end() if title_match else 0, block)
+        format_match = _FORMAT.match(before)
+        markup = format_match.group(1) if format_match else "moodle"
+        before = before[format_match.end():] if format_match else before
+        content, *general = re.split(r"(?<!\\)####", content, maxsplit=1)
+        item_type, definition = _answers(content.strip(), notes)
+        stem = unescape(before + "_____" + after if after.strip() else before).strip()
+        draft = ItemDraft(type=item_type, stem=_formatted(stem, markup, notes), definition=definition, title=title,
+                          explanation=_formatted(unescape("".join(general)).strip(), markup, notes) or None,
+                          knowledge_points=[category] if category else [], tags=block.tags,
+                          external_id=block.external_id)
+    except ItemRejected as exc:
+        return ImportOutcome(index, identifier, "rejected", [f"{identifier}: {exc}"])
+    return finish_outcome(index, identifier, draft, notes)
+
+
+def _formatted(text: str, markup: str, notes: list[str]) -> str:
+    if markup == "html":
+        plain, lost = html_to_text(text)
+        notes.extend(lost)
+        return plain
+    if markup == "markdown" and text:
+        notes.append("[markdown] text kept as plain text")
+    return text
+
+
+def _split_answer(body: str, offset: int, block: _Block) -> tuple[str, str, str]:
+    opens = [m.start() for m in re.finditer(r"(?<!\\)\{", body) if m.start() >= offset]
+    closes = [m.start() for m in re.finditer(r"(?<!\\)\}", body) if m.start() >= offset]
+    if not opens and not closes:
+        raise ItemRejected(f"line {block.lines[0][0]}: no answer block {{...}} (write {{}} for an essay)")
+    if len(opens) > len(closes) or (opens and closes and len(opens) == 1 and closes[0] < opens[0]):
+        raise ItemRejected(f"line {block.line_of(opens[-1], body)}: '{{' is never closed")
+    if len(closes) > len(opens):
+        raise ItemRejected(f"line {block.line_of(closes[-1], body)}: '}}' without a matching '{{'")
+    if len(opens) > 1:
+        raise ItemRejected(f"line {block.line_of(opens[1], body)}: unbalanced braces or a second answer block")
+    return body[offset:opens[0]], body[opens[0] + 1:closes[0]], body[closes[0] + 1:]
+
+
+def _answers(content: str, notes: list[str]) -> tuple[str, Definition]:
+    if not content:
+        return "essay", {}
+    truth = re.split(r"(?<!\\)#", content, maxsplit=1)
+    if truth[0].strip().upper() in ("T", "TRUE", "F", "FALSE"):
+        if len(truth) > 1 and truth[1].strip("# \n"):
+            notes.append("true/false feedback (#...) was dropped")
+        return "true_false", {"correct": truth[0].strip().upper().startswith("T")}
+    if content.startswith("#"):
+        return "numeric", _numeric(content[1:], notes)
+    parts = re.split(r"(?<!\\)([=~])", content)
+    if parts[0].strip():
+        raise ItemRejected(f"answer {parts[0].strip()[:30]!r} must start with '=' or '~'")
+    pieces = list(zip(parts[1::2], parts[2::2], strict=True))
+    if all(marker == "=" for marker, _ in pieces) and any("->" in body for _, body in pieces):
+        return "matching", _matching(pieces, notes)
+    answers = [weighted(marker, body, notes) for marker, body in pieces]
+    if all(marker == "=" for marker, _ in pieces):
+        notes.append("GIFT short answer imported as fill_blank with one blank")
+        return "fill_blank", {"blanks": [{"answers": [{"text": t, "fraction": p / 100} for t, p in answers if p > 0]}]}
+    return choice_definition([t for t, _ in answers], [p for _, p in answers], None, notes)
+
+
+def _numeric(content: str, notes: list[str]) -> Definition:
+    parts = re.split(r"(?<!\\)([=~])", content)
+    pieces = list(zip(parts[1::2], parts[2::2], strict=True)) if parts[0].strip() == "" and len(parts) > 1 \
+        else [("=", content)]
+    answers = []
+    for marker, body in pieces:
+        text, percent = weighted(marker, body, notes)
+        if percent <= 0:
+            notes.append("numeric answers graded 0% were dropped")
+            continue
+        answers.append({**_number_spec(text), "fraction": percent / 100})
+    return {"answers": answers}
+
+
+def _number_spec(text: str) -> dict[str, float]:
+    try:
+        if ".." in text:
+            low, high = (float(x) for x in text.split("..", 1))
+            return {"value": (low + high) / 2, "tolerance": abs(high - low) / 2}
+        value, _, tolerance = text.partition(":")
+        return {"value": float(value), "tolerance": abs(float(tolerance or 0))}
+    except ValueError:
+        raise ItemRejected(f"numeric answer {text!r} is not a number, number:tolerance or min..max") from None
+
+
+def _matching(pieces: list[tuple[str, str]], notes: list[str]) -> Definition:
+    prompts: list[dict[str, str]] = []
+    choices: dict[str, str] = {}
+    correct: dict[str, str] = {}
+    for _, body in pieces:
+        left, arrow, right = body.partition("->")
+        if not arrow:
+            raise ItemRejected(f"matching answer {body.strip()!r} has no '->'")
+        choice = choices.setdefault(unescape(right.strip()), label(len(choices)))
+        if left.strip():
+            prompts.append({"id": str(len(prompts) + 1), "text": unescape(left.strip())})
+            correct[prompts[-1]["id"]] = choice
+    return {"prompts": prompts, "choices": [{"id": i, "text": t} for t, i in choices.items()], "correct": correct}
+
+
+# ------------------------------------------------------------------ writing GIFT
+
+
+def common_losses(draft: ItemDraft, notes: list[str], what: str) -> None:
+    """Notes for draft fields the target format has no place for."""
+    if len(draft.knowledge_points) > 1:
+        notes.append(f"only the first knowledge point is kept (as the {what} category)")
+    if draft.difficulty is not None or draft.source:
+        notes.append(f"difficulty and source are not part of {what}")
+
+
+def write_gift(drafts: Sequence[ItemDraft], notes: list[str] | None = None) -> str:
+    """GIFT text for the drafts; ``notes`` (if given) receives a line per skipped or lossy item."""
+    out: list[str] = []
+    category: tuple[str, ...] | None = None
+    for index, draft in enumerate(drafts):
+        where = f"item {index + 1}" + (f' "{draft.title}"' if draft.title else "")
+        lost: list[str] = []
+        try:
+            answers = _GIFT_WRITERS[draft.type](draft.definition, lost) if draft.type in _GIFT_WRITERS else None
+            if answers is None:
+                raise ItemSkipped(f"GIFT has no {draft.type} question")
+        except ItemSkipped as exc:
+            if notes is not None:
+                notes.append(f"{where}: skipped: {exc}")
+            continue
+        path = draft.knowledge_points[0] if draft.knowledge_points else ()
+        if path != category:
+            out.append(f"$CATEGORY: {category_text(path)}")
+            category = path
+        out.append(_gift_item(draft, answers, lost))
+        if notes is not None:
+            notes.extend(f"{where}: {note}" for note in dict.fromkeys(lost))
+    return "\n\n".join(out) + "\n"
+
+
+def _lines(text: str) -> str:
+    return "\n".join(escape(line) for line in text.split("\n") if line.strip())
+
+
+def _gift_item(draft: ItemDraft, answers: str, lost: list[str]) -> str:
+    common_losses(draft, lost, "GIFT")
+    if draft.media:
+        lost.append("embedded files are not carried by GIFT; the stem keeps its media: references")
+    marks = ([f"[id:{draft.external_id}]"] if draft.external_id else []) + [f"[tag:{t}]" for t in draft.tags]
+    head = f"// {' '.join(marks)}\n" if marks else ""
+    title = f"::{escape(draft.title)}::" if draft.title else ""
+    general = f"\n\t####{_lines(draft.explanation)}" if draft.explanation else ""
+    return f"{head}{title}{_lines(draft.stem)} {{{answers}{general}\n}}"
+
+
+def _gift_choice(item_type: str) -> Any:
+    def write(definition: Definition, lost: list[str]) -> str:
+        percents = choice_percents(item_type, definition, lost)
+        marks = [("=" if p > 0 else "~") if item_type == "single_choice" else f"~%{format_percent(p / 100)}%"
+                 for p in percents]
+        return "".join(f"\n\t{m}{_lines(o['text'])}" for o, m in zip(definition["options"], marks, strict=True))
+    return write
+
+
+def _gift_true_false(definition: Definition, lost: list[str]) -> str:
+    return "TRUE" if definition["correct"] else "FALSE"
+
+
+def _gift_fill_blank(definition: Definition, lost: list[str]) -> str:
+    if len(definition["blanks"]) != 1:
+        raise ItemSkipped("a GIFT question has one answer block; this fill_blank has several blanks")
+    blank = definition["blanks"][0]
+    if blank.get("case_sensitive"):
+        lost.append("GIFT short answers are not case sensitive")
+    return "".join(f"\n\t={'' if a['fraction'] == 1 else f'%{format_percent(a['fraction'])}%'}{escape(a['text'])}"
+                   for a in blank["answers"])
+
+
+def _gift_numeric(definition: Definition, lost: list[str]) -> str:
+    if definition.get("unit"):
+        lost.append(f"GIFT has no units; unit {definition['unit']!r} dropped")
+    answers = definition["answers"]
+    specs = [f"{format_number(a['value'])}:{format_number(a.get('tolerance', 0.0))}" for a in answers]
+    if len(answers) == 1 and answers[0].get("fraction", 1.0) == 1:
+        return "#" + specs[0]
+    return "#" + "".join(f"\n\t=%{format_percent(a.get('fraction', 1.0))}%{s}" for a, s in zip(answers, specs,
+                                                                                              strict=True))
+
+
+def _gift_manual(item_type: str) -> Any:
+    def write(definition: Definition, lost: list[str]) -> str:
+        if item_type == "short_answer":
+            lost.append("short_answer written as a GIFT essay {}")
+        if any(definition.get(k) for k in ("reference_answer", "rubric", "max_chars")):
+            lost.append("reference answer, rubric and max_chars have no place in GIFT")
+        return ""
+    return write
+
+
+def _gift_matching(definition: Definition, lost: list[str]) -> str:
+    if definition.get("partial_credit") == "all_or_nothing":
+        lost.append("GIFT matching is scored per pair; all_or_nothing dropped")
+    texts = {c["id"]: c["text"] for c in definition["choices"]}
+    pairs = [(p["text"], texts[definition["correct"][p["id"]]]) for p in definition["prompts"]]
+    used = set(definition["correct"].values())
+    pairs += [("", c["text"]) for c in definition["choices"] if c["id"] not in used]
+    return "".join(f"\n\t={escape(left)} -> {escape(right)}" for left, right in pairs)
+
+
+_GIFT_WRITERS: dict[str, Any] = {
+    "single_choice": _gift_choice("single_choice"), "multiple_choice": _gift_choice("multiple_choice"),
+    "true_false": _gift_true_false, "fill_blank": _gift_fill_blank, "numeric": _gift_numeric,
+    "essay": _gift_manual("essay"), "short_answer": _gift_manual("short_answer"), "matching": _gift_matching,
+}
