@@ -198,3 +198,19 @@ def test_deadline_from_window_end_caps_the_duration(database_url: str, tmp_path:
     attempt = world.start("s1")
     exam = world.ok("GET", f"/api/exams/{world.ids['exam']}", "s1")
     assert attempt["deadline"] == exam["closes_at"]
+
+
+def test_releasing_results_refreshes_item_statistics(database_url: str, tmp_path: Path) -> None:
+    world, runtime = _world(database_url, tmp_path)
+    sender = RecordingSender()
+    runtime.session_factory = make_session_factory(runtime.engine, sender)
+    slots = world.ids["slots"]
+    for student, first in (("s1", "B"), ("s2", "A")):
+        attempt_id = world.start(student)["attempt_id"]
+        world.save(student, attempt_id, slots[0], first, 1)
+        world.ok("POST", f"/api/attempts/{attempt_id}/submit", student)
+    world.ok("POST", f"/api/exams/{world.ids['exam']}/release", "teacher")
+    assert ("update_item_statistics", (world.ids["exam"],), 0.0) in sender.sent
+    tasks.update_item_statistics(runtime.session_factory, world.clock, world.ids["exam"])
+    item = world.ok("GET", f"/api/items/{world.ids['items'][0]}", "teacher")
+    assert item["p_value"] == pytest.approx(0.5) and item["classical_n"] == 2

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from exam_server.clock import Clock
 from exam_server.db import session_scope
 from exam_server.services import attempts
+from item_bank import statistics
 
 
 def close_attempt(factory: sessionmaker[Session], clock: Clock, attempt_id: int) -> None:
@@ -27,8 +28,15 @@ def grade_attempt(factory: sessionmaker[Session], clock: Clock, attempt_id: int)
         attempts.grade(session, attempt_id, clock())
 
 
+def update_item_statistics(factory: sessionmaker[Session], clock: Clock, exam_id: int) -> None:
+    """Refresh classical difficulty and discrimination of the exam's items from its results."""
+    with session_scope(factory) as session:
+        statistics.update_from_exam(session, exam_id)
+
+
 TASKS: dict[str, Callable[..., None]] = {
     "close_attempt": close_attempt,
     "close_overdue_attempts": close_overdue_attempts,
     "grade_attempt": grade_attempt,
+    "update_item_statistics": update_item_statistics,
 }

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from exam_server.db import enqueue_after_commit
 from exam_server.errors import Forbidden, NotFound, Unprocessable
 from item_bank.papers import freeze_paper, load_paper
 from item_bank.usage import record_usage
@@ -91,3 +92,4 @@ def ensure_staff_owns(exam: Exam, user: User) -> None:
 
 def release_results(session: Session, exam: Exam) -> None:
     exam.results_released = True
+    enqueue_after_commit(session, "update_item_statistics", exam.id)

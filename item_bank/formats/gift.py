@@ -394,8 +394,8 @@ def _gift_fill_blank(definition: Definition, lost: list[str]) -> str:
     blank = definition["blanks"][0]
     if blank.get("case_sensitive"):
         lost.append("GIFT short answers are not case sensitive")
-    return "".join(f"\n\t={'' if a['fraction'] == 1 else f'%{format_percent(a['fraction'])}%'}{escape(a['text'])}"
-                   for a in blank["answers"])
+    weights = ["" if a["fraction"] == 1 else f"%{format_percent(a['fraction'])}%" for a in blank["answers"]]
+    return "".join(f"\n\t={w}{escape(a['text'])}" for w, a in zip(weights, blank["answers"], strict=True))
 
 
 def _gift_numeric(definition: Definition, lost: list[str]) -> str:

@@ -20,104 +20,26 @@ import xml.etree.ElementTree as ET  # noqa: S405 - building output only; parsing
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from grading import GradingError, validate_definition
 from item_bank.formats.common import MAX_ITEMS, html_to_text, parse_xml, text_to_html
 from item_bank.formats.draft import FormatError, ImportOutcome, ImportReport, ItemDraft, MediaFile
+from item_bank.formats.gift import (
+    ItemRejected,
+    ItemSkipped,
+    category_path,
+    category_text,
+    choice_definition,
+    choice_percents,
+    common_losses,
+    finish_outcome,
+    format_number,
+    format_percent,
+    label,
+    weighted,
+)
 
-__all__ = ["ItemRejected", "category_path", "category_text", "choice_definition", "finish_outcome",
-           "label", "read_moodle_xml", "write_moodle_xml"]
+__all__ = ["read_moodle_xml", "write_moodle_xml"]
 
 Definition = dict[str, Any]
-
-
-class ItemRejected(Exception):
-    """One item cannot be imported; the message says why."""
-
-
-# ---------------------------------------------------------------- helpers shared with GIFT/Aiken
-
-
-def label(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA (spreadsheet style)."""
-    return chr(65 + index) if index < 26 else label(index // 26 - 1) + chr(65 + index % 26)
-
-
-def finish_outcome(index: int, identifier: str, draft: ItemDraft, notes: list[str]) -> ImportOutcome:
-    """Validate the draft's definition with the grading registry and classify the outcome."""
-    try:
-        draft.definition = validate_definition(draft.type, draft.definition)
-    except GradingError as exc:
-        return ImportOutcome(index, identifier, "rejected", [f"{identifier}: {exc.detail}"])
-    unique = list(dict.fromkeys(notes))
-    return ImportOutcome(index, identifier, "converted" if unique else "imported", unique, draft)
-
-
-def category_path(text: str) -> tuple[str, ...]:
-    """``$course$/top/数学/函数`` -> ("数学", "函数"); Moodle writes a "/" inside a name as "//"."""
-    parts = [p.replace("\0", "/").strip() for p in text.strip().replace("//", "\0").split("/")]
-    if parts and re.fullmatch(r"\$\w+\$", parts[0]):
-        parts = parts[1:]
-    if parts and parts[0] == "top":
-        parts = parts[1:]
-    return tuple(p for p in parts if p)
-
-
-def category_text(path: Sequence[str]) -> str:
-    return "/".join(["$course$", "top", *(p.replace("/", "//") for p in path)])
-
-
-def _close(a: float, b: float) -> bool:
-    return abs(a - b) < 0.01
-
-
-def choice_definition(texts: list[str], percents: list[float], single: bool | None,
-                      notes: list[str]) -> tuple[str, Definition]:
-    """Moodle/GIFT answer percentages -> single_choice or multiple_choice.
-
-    Options with a positive percentage are correct. ``single`` None means infer (GIFT). More
-    than one positive option makes a multiple_choice. Shapes graded the same way here are
-    imported as is; anything else is kept with a note.
-    """
-    if len(texts) > 26:
-        raise ItemRejected(f"{len(texts)} options; at most 26 (A..Z) are supported")
-    options = [{"id": label(i), "text": t} for i, t in enumerate(texts)]
-    right = [i for i, p in enumerate(percents) if p > 0]
-    if not right:
-        raise ItemRejected("no option has a positive grade, so there is no correct answer")
-    wrong = [p for p in percents if p <= 0]
-    if len(right) == 1 and single is not False:
-        if not _close(percents[right[0]], 100) or any(p < 0 for p in wrong):
-            notes.append(f"grades {_pcts(percents)} simplified: option {label(right[0])} is the answer")
-        return "single_choice", {"options": options, "correct": label(right[0])}
-    if single:
-        notes.append(f"single-answer question with {len(right)} graded options became multiple_choice")
-    rule = _multi_rule([percents[i] for i in right], wrong, len(texts), notes, percents)
-    return "multiple_choice", {"options": options, "correct": [label(i) for i in right], "partial_credit": rule}
-
-
-def _multi_rule(right: list[float], wrong: list[float], n: int, notes: list[str], all_: list[float]) -> str:
-    k = len(right)
-    even = all(_close(p, 100 / k) for p in right)
-    if even and all(_close(p, -100) for p in wrong):
-        return "gaokao"
-    if even and all(_close(p, -100 / (n - k)) for p in wrong):
-        return "proportional"
-    notes.append(f"grades {_pcts(all_)} simplified: options with a positive grade are correct, proportional rule")
-    return "proportional"
-
-
-def _pcts(percents: list[float]) -> str:
-    return "/".join(_pct(p / 100) for p in percents)
-
-
-def _pct(fraction: float) -> str:
-    value = round(fraction * 100, 5)
-    return str(int(value)) if value == int(value) else f"{value:.5f}".rstrip("0")
-
-
-def _num(value: float) -> str:
-    text = repr(float(value))
-    return text[:-2] if text.endswith(".0") else text
 
 
 # ---------------------------------------------------------------- reading
@@ -337,8 +259,267 @@ def _read_multianswer(q: ET.Element, notes: list[str]) -> tuple[str, str, Defini
     return _read_cloze(_stem(q, notes), notes)
 
 
+_CLOZE = re.compile(r"\{(\d*):([A-Za-z_]+):((?:\\.|[^\\}])*)\}")
+_CLOZE_SA = {"SHORTANSWER": False, "SA": False, "MW": False, "SHORTANSWER_C": True, "SAC": True, "MWC": True}
+_CLOZE_MC = {"MULTICHOICE", "MC", "MULTICHOICE_V", "MCV", "MULTICHOICE_H", "MCH", "MULTICHOICE_S", "MCS",
+             "MULTICHOICE_VS", "MCVS", "MULTICHOICE_HS", "MCHS"}
+
+
+def _read_cloze(text: str, notes: list[str]) -> tuple[str, str, Definition]:
+    """Moodle Cloze text -> fill_blank (all gaps short answer) or inline_choice (all multichoice)."""
+    gaps: list[tuple[str, str, list[tuple[str, float]]]] = []
+
+    def gap(match: re.Match[str]) -> str:
+        answers = [weighted(p[:1] if p[:1] == "=" else "~", p[1:] if p[:1] == "=" else p, notes)
+                   for p in re.split(r"(?<!\\)~", match.group(3))]
+        gaps.append((match.group(1) or "1", match.group(2).upper(), answers))
+        return f"[[{len(gaps)}]]"
+
+    stem = _CLOZE.sub(gap, text)
+    kinds = {kind for _, kind, _ in gaps}
+    if not gaps:
+        raise ItemRejected("Cloze question without {n:TYPE:answers} gaps")
+    if len({weight for weight, _, _ in gaps}) > 1:
+        notes.append("Cloze gap weights were dropped; every gap counts the same")
+    notes.append("Moodle Cloze (multianswer) imported; gaps are marked [[1]], [[2]], ... in the stem")
+    if kinds <= set(_CLOZE_SA):
+        blanks = [{"answers": [{"text": t, "fraction": p / 100} for t, p in answers if p > 0],
+                   "case_sensitive": _CLOZE_SA[kind]} for _, kind, answers in gaps]
+        return "fill_blank", stem, {"blanks": blanks}
+    if kinds <= _CLOZE_MC:
+        return "inline_choice", stem, {"gaps": [_cloze_choice(n, a, notes) for n, (_, _, a) in enumerate(gaps, 1)]}
+    raise ItemRejected(f"Cloze gap types {', '.join(sorted(kinds))}: only all-short-answer (fill_blank) or "
+                       "all-multichoice (inline_choice) Cloze questions can be imported")
+
+
+def _cloze_choice(number: int, answers: list[tuple[str, float]], notes: list[str]) -> Definition:
+    full = [i for i, (_, p) in enumerate(answers) if abs(p - 100) < 0.01]
+    if not full or len(full) > 1 or len(answers) > 26:
+        raise ItemRejected(f"Cloze gap {number}: needs one 100% answer among at most 26")
+    if any(0 < p < 100 for _, p in answers):
+        notes.append(f"Cloze gap {number}: partial credit dropped")
+    return {"options": [{"id": label(i), "text": t} for i, (t, _) in enumerate(answers)], "correct": label(full[0])}
+
+
+def _write_cloze(stem: str, blanks: list[Definition], notes: list[str]) -> str:
+    """A multi-blank fill_blank as Cloze text: each ``[[n]]`` becomes ``{1:SA:=...}``."""
+    def code(blank: Definition) -> str:
+        answers = "~".join(("=" if a["fraction"] == 1 else f"%{format_percent(a['fraction'])}%")
+                           + re.sub(r"([}~#])", r"\\\1", a["text"]) for a in blank["answers"])
+        return f"{{1:{'SAC' if blank.get('case_sensitive') else 'SA'}:{answers}}}"
+
+    used: set[int] = set()
+
+    def marker(match: re.Match[str]) -> str:
+        number = int(match.group(1))
+        if not 1 <= number <= len(blanks) or number in used:
+            return match.group(0)
+        used.add(number)
+        return code(blanks[number - 1])
+
+    text = _GAP.sub(marker, stem)
+    missing = [b for n, b in enumerate(blanks, 1) if n not in used]
+    if missing:
+        notes.append("blanks without a [[n]] marker in the stem were appended to its end")
+    return text + "".join(" " + code(b) for b in missing)
+
+
 _READERS: dict[str, Reader] = {
     "multichoice": _read_multichoice, "truefalse": _read_truefalse, "shortanswer": _read_shortanswer,
     "numerical": _read_numerical, "essay": _read_essay, "matching": _read_matching,
     "ddwtos": _read_gaps, "gapselect": _read_gaps, "multianswer": _read_multianswer,
+}
+
+
+# ---------------------------------------------------------------- writing
+
+
+def write_moodle_xml(drafts: Sequence[ItemDraft], notes: list[str] | None = None) -> bytes:
+    """Moodle XML for the drafts; ``notes`` (if given) receives a line per skipped or lossy item."""
+    quiz = ET.Element("quiz")
+    category: tuple[str, ...] | None = None
+    for index, draft in enumerate(drafts):
+        where = f"item {index + 1}" + (f' "{draft.title}"' if draft.title else "")
+        lost: list[str] = []
+        try:
+            question = _write_question(draft, lost)
+        except ItemSkipped as exc:
+            if notes is not None:
+                notes.append(f"{where}: skipped: {exc}")
+            continue
+        path = draft.knowledge_points[0] if draft.knowledge_points else ()
+        if path != category:
+            element = ET.SubElement(quiz, "question", type="category")
+            _el(ET.SubElement(element, "category"), "text", category_text(path))
+            category = path
+        quiz.append(question)
+        if notes is not None:
+            notes.extend(f"{where}: {note}" for note in dict.fromkeys(lost))
+    ET.indent(quiz)
+    data: bytes = ET.tostring(quiz, encoding="utf-8", xml_declaration=True)
+    return data
+
+
+def _el(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    element = ET.SubElement(parent, tag, attrs)
+    element.text = text
+    return element
+
+
+def _html_el(parent: ET.Element, tag: str, text: str, **attrs: str) -> ET.Element:
+    element = _el(parent, tag, format="html", **attrs)
+    _el(element, "text", text_to_html(text) if text else "")
+    return element
+
+
+def _write_question(draft: ItemDraft, lost: list[str]) -> ET.Element:
+    writer = _WRITERS.get(draft.type)
+    if writer is None:
+        raise ItemSkipped(f"Moodle has no core question type for {draft.type}")
+    common_losses(draft, lost, "Moodle XML")
+    q = ET.Element("question")
+    _el(_el(q, "name"), "text", draft.title or draft.stem.split("\n", 1)[0][:60] or "question")
+    text = _el(_el(q, "questiontext", format="html"), "text")
+    _html_el(q, "generalfeedback", draft.explanation or "")
+    if draft.default_points is not None:
+        _el(q, "defaultgrade", format_number(draft.default_points))
+    _el(q, "hidden", "0")
+    if draft.external_id:
+        _el(q, "idnumber", draft.external_id)
+    stem = writer(q, draft.definition, draft.stem, lost)
+    text.text = text_to_html(stem)
+    questiontext = q.find("questiontext")
+    for media in draft.media:
+        if questiontext is not None:
+            _el(questiontext, "file", base64.b64encode(media.data).decode("ascii"),
+                name=media.name, path="/", encoding="base64")
+    if draft.tags:
+        tags = _el(q, "tags")
+        for tag in draft.tags:
+            _el(_el(tags, "tag"), "text", tag)
+    return q
+
+
+Writer = Callable[[ET.Element, Definition, str, list[str]], str]
+
+
+def _answer(q: ET.Element, percent: float, text: str, html: bool = True) -> ET.Element:
+    answer = _html_el(q, "answer", text, fraction=format_percent(percent / 100)) if html else \
+        _el(_el(q, "answer", fraction=format_percent(percent / 100), format="moodle_auto_format"), "text", text)
+    return answer
+
+
+def _write_choice(q: ET.Element, definition: Definition, stem: str, lost: list[str]) -> str:
+    item_type = "single_choice" if isinstance(definition["correct"], str) else "multiple_choice"
+    q.set("type", "multichoice")
+    _el(q, "single", "true" if item_type == "single_choice" else "false")
+    _el(q, "shuffleanswers", "true")
+    _el(q, "answernumbering", "ABCD")
+    for option, percent in zip(definition["options"], choice_percents(item_type, definition, lost), strict=True):
+        _answer(q, percent, option["text"])
+    return stem
+
+
+def _write_true_false(q: ET.Element, definition: Definition, stem: str, lost: list[str]) -> str:
+    q.set("type", "truefalse")
+    _answer(q, 100 if definition["correct"] else 0, "true", html=False)
+    _answer(q, 0 if definition["correct"] else 100, "false", html=False)
+    return stem
+
+
+def _write_fill_blank(q: ET.Element, definition: Definition, stem: str, lost: list[str]) -> str:
+    blanks = definition["blanks"]
+    if len(blanks) > 1:
+        q.set("type", "multianswer")
+        return _write_cloze(stem, blanks, lost)
+    q.set("type", "shortanswer")
+    _el(q, "usecase", "1" if blanks[0].get("case_sensitive") else "0")
+    for answer in blanks[0]["answers"]:
+        _answer(q, answer["fraction"] * 100, answer["text"], html=False)
+    return stem
+
+
+def _write_numeric(q: ET.Element, definition: Definition, stem: str, lost: list[str]) -> str:
+    q.set("type", "numerical")
+    for spec in definition["answers"]:
+        answer = _answer(q, spec.get("fraction", 1.0) * 100, format_number(spec["value"]), html=False)
+        _el(answer, "tolerance", format_number(spec.get("tolerance", 0.0)))
+    if definition.get("unit"):
+        unit = _el(_el(q, "units"), "unit")
+        _el(unit, "multiplier", "1")
+        _el(unit, "unit_name", definition["unit"])
+    _el(q, "unitgradingtype", "0")
+    _el(q, "showunits", "0" if definition.get("unit") else "3")
+    return stem
+
+
+def _write_essay(q: ET.Element, definition: Definition, stem: str, lost: list[str]) -> str:
+    q.set("type", "essay")
+    if definition.get("max_chars"):
+        lost.append("max_chars has no Moodle equivalent (Moodle limits words)")
+    for tag, value in (("responseformat", "editor"), ("responserequired", "1"), ("responsefieldlines", "10"),
+                       ("attachments", "0"), ("attachmentsrequired", "0")):
+        _el(q, tag, value)
+    rubric = f"Rubric: {definition['rubric']}" if definition.get("rubric") else ""
+    _html_el(q, "graderinfo", "\n".join(p for p in (definition.get("reference_answer", ""), rubric) if p))
+    _html_el(q, "responsetemplate", "")
+    return stem
+
+
+def _write_short_answer(q: ET.Element, definition: Definition, stem: str, lost: list[str]) -> str:
+    lost.append("short_answer (manually graded) written as a Moodle essay")
+    return _write_essay(q, definition, stem, lost)
+
+
+def _write_matching(q: ET.Element, definition: Definition, stem: str, lost: list[str]) -> str:
+    q.set("type", "matching")
+    if definition.get("partial_credit") == "all_or_nothing":
+        lost.append("Moodle matching is scored per pair; all_or_nothing dropped")
+    _el(q, "shuffleanswers", "true")
+    texts = {c["id"]: c["text"] for c in definition["choices"]}
+    pairs = [(p["text"], texts[definition["correct"][p["id"]]]) for p in definition["prompts"]]
+    used = set(definition["correct"].values())
+    for prompt, choice in pairs + [("", c["text"]) for c in definition["choices"] if c["id"] not in used]:
+        sub = _html_el(q, "subquestion", prompt)
+        _el(_el(sub, "answer"), "text", choice)
+    return stem
+
+
+def _write_inline_choice(q: ET.Element, definition: Definition, stem: str, lost: list[str]) -> str:
+    """As a "gapselect": one group of choices per distinct option list; [[n]] names the right choice."""
+    q.set("type", "gapselect")
+    _el(q, "shuffleanswers", "0")
+    groups: dict[tuple[str, ...], int] = {}  # option texts -> number of its first choice
+    markers: list[str] = []
+    for gap in definition["gaps"]:
+        texts = tuple(o["text"] for o in gap["options"])
+        if texts not in groups:
+            groups[texts] = len(q.findall("selectoption")) + 1
+            for text in texts:
+                option = _el(q, "selectoption")
+                _el(option, "text", text)
+                _el(option, "group", str(len(groups)))
+        number = groups[texts] + [o["id"] for o in gap["options"]].index(gap["correct"])
+        markers.append(f"[[{number}]]")
+    if len(groups) > 20:
+        raise ItemSkipped("more than 20 distinct drop-down lists (Moodle's gapselect limit)")
+    seen: set[int] = set()
+
+    def renumber(match: re.Match[str]) -> str:
+        index = int(match.group(1))
+        if not 1 <= index <= len(markers) or index in seen:
+            return match.group(0)
+        seen.add(index)
+        return markers[index - 1]
+
+    text = _GAP.sub(renumber, stem)
+    if len(seen) < len(markers):
+        lost.append("gaps without a [[n]] marker in the stem were appended to its end")
+    return text + "".join(" " + m for i, m in enumerate(markers, 1) if i not in seen)
+
+
+_WRITERS: dict[str, Writer] = {
+    "single_choice": _write_choice, "multiple_choice": _write_choice, "true_false": _write_true_false,
+    "fill_blank": _write_fill_blank, "numeric": _write_numeric, "essay": _write_essay,
+    "short_answer": _write_short_answer, "matching": _write_matching, "inline_choice": _write_inline_choice,
 }

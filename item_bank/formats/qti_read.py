@@ -301,6 +301,8 @@ def _interpret(item: Item) -> tuple[str, dict[str, Any]]:
     if kind in BLOCK_KINDS and len(interactions) > 1:
         raise Rejected(f"{len(interactions)} {item.source_name(kind)}s in one item; only one is supported")
     _scoring_notes(item, kind)
+    if kind != "extendedTextInteraction" and any(_scorer_only(e) for e in item.body.iter()):
+        item.note("the scorer rubric was dropped (only essays and short answers keep one)")
     return _BUILDERS[kind](item, interactions)
 
 
@@ -457,19 +459,20 @@ def _stem(item: Item) -> str:
         item.note("MathML was converted to plain text")
     if any(e.tag in ("feedbackInline", "feedbackBlock") for e in body.iter()):
         item.note("feedback inside the item body was dropped")
-    if item.root.find("itemBody") is not None and any(_scorer_only(e) for e in body.iter()) \
-            and item.body.find(".//extendedTextInteraction") is None:
-        item.note("the scorer rubric was dropped (only essays and short answers keep one)")
     _remove(body, lambda e: e.tag in ("feedbackInline", "feedbackBlock") or _scorer_only(e)
             or (e.tag == "span" and "unit" in e.get("class", "").split()))
     parents = {child: parent for parent in body.iter() for child in parent}
+    removed: set[ET.Element] = set()
     for interaction in [e for e in body.iter() if e.tag in INLINE_KINDS + BLOCK_KINDS]:
         parent = parents[interaction]
+        if parent in removed:
+            continue
         if interaction.tag in BLOCK_KINDS:
             _replace(parent, interaction, _prompt_block(interaction))
         elif _answer_area(parent) and parent in parents:
             _replace(parents[parent], parent, None)
-        elif interaction in list(parent):
+            removed.add(parent)
+        else:
             gap = ET.Element("gap")
             gap.text = GAP
             _replace(parent, interaction, gap)
