@@ -37,7 +37,7 @@ def kp_label(name: str, types: tuple[str, ...]) -> Pair:
 
 
 def type_label(t: str) -> Pair:
-    return f"{t} items", f"{type_zh(t)}"
+    return f"{t} items", type_zh(t)
 
 
 def band_label(name: str, low: float, high: float) -> Pair:
@@ -47,7 +47,7 @@ def band_label(name: str, low: float, high: float) -> Pair:
 def section_count(sec: Section) -> Pair:
     en_t, zh_t = types_label(sec.types)
     return (f"section “{sec.name}” needs exactly {sec.count}{en_t} items",
-            f"大题“{sec.name}”需要恰好 {sec.count} 道{zh_t or ''}题")
+            f"大题“{sec.name}”需要恰好 {sec.count} 道{zh_t or '题'}")
 
 
 def count(what: Pair, bound: str, n: float) -> Pair:

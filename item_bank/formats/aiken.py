@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from item_bank.formats.common import MAX_ITEMS, check_size
 from item_bank.formats.draft import FormatError, ImportOutcome, ImportReport, ItemDraft
-from item_bank.formats.gift import finish_outcome, label
+from item_bank.formats.shared import finish_outcome, label
 
 __all__ = ["read_aiken", "write_aiken"]
 
@@ -86,9 +86,8 @@ def _finish(block: _Block | None, answer: re.Match[str], number: int, index: int
     key = unicodedata.normalize("NFKC", answer.group(3)).strip().upper()
     letters = [letter for letter, _ in block.options]
     if key not in letters:
-        known = ", ".join(letters) or "none"
-        return ImportOutcome(index, where, "rejected",
-                             [f"{where}: line {number}: answer {answer.group(3)!r} is not one of the options ({known})"])
+        problem = f"line {number}: answer {answer.group(3)!r} is not one of the options ({', '.join(letters)})"
+        return ImportOutcome(index, where, "rejected", [f"{where}: {problem}"])
     variant = block.variant or answer.group(1) == "答案" or answer.group(2) == "："
     draft = ItemDraft(type="single_choice", stem="\n".join(block.question),
                       definition={"options": [{"id": letter, "text": t} for letter, t in block.options],

@@ -8,6 +8,8 @@ reason and where). One bad item never aborts the file; only an unreadable file r
 
 Stems are plain text. Formulas stay as text (LaTeX such as ``\\(x^2\\)`` is kept verbatim).
 Images are carried in ``media`` and referenced from the stem as ``![alt](media:NAME)``.
+Gaps of an ``inline_choice`` item and of a fill_blank with several blanks are marked in the stem
+as ``[[1]]``, ``[[2]]``, ... (a one-blank fill_blank needs no marker).
 ``definition`` is already in the grading registry's shape for ``type``.
 """
 

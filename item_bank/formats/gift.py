@@ -1,8 +1,5 @@
-"""GIFT (Moodle's plain-text question format), plus what GIFT shares with Moodle XML.
-
-Shared pieces (used by ``moodle_xml`` and ``aiken`` too): answer grades in percent and how they
-map to choice types, ``$course$/top/...`` category paths, the answer syntax of Moodle Cloze
-(a GIFT dialect: ``{1:SA:=Paris~%50%paris}``) and the validate-then-classify step.
+"""GIFT (Moodle's plain-text question format). What it shares with Moodle XML and Aiken lives
+in :mod:`item_bank.formats.shared`.
 
 GIFT covered: ``::title::``, ``//`` comments (with Moodle's ``[tag:x]`` / ``[id:x]``),
 ``$CATEGORY:``, ``[html]``/``[markdown]``/``[plain]``/``[moodle]`` markers, escapes ``\\~ \\= \\#
@@ -22,142 +19,26 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from grading import GradingError, validate_definition
 from item_bank.formats.common import MAX_ITEMS, check_size, html_to_text
 from item_bank.formats.draft import FormatError, ImportOutcome, ImportReport, ItemDraft
+from item_bank.formats.shared import (
+    ItemRejected,
+    ItemSkipped,
+    category_path,
+    category_text,
+    choice_definition,
+    choice_percents,
+    common_losses,
+    escape,
+    finish_outcome,
+    format_number,
+    format_percent,
+    label,
+    unescape,
+    weighted,
+)
 
 Definition = dict[str, Any]
-
-
-class ItemRejected(Exception):
-    """One item cannot be imported; the message says why (and where, when known)."""
-
-
-class ItemSkipped(Exception):
-    """An exporter cannot write this item at all; the message says why."""
-
-
-# ------------------------------------------------------------------ shared with Moodle XML / Aiken
-
-
-def label(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA (spreadsheet style)."""
-    return chr(65 + index) if index < 26 else label(index // 26 - 1) + chr(65 + index % 26)
-
-
-def finish_outcome(index: int, identifier: str, draft: ItemDraft, notes: list[str]) -> ImportOutcome:
-    """Validate the definition with the grading registry; imported, converted (notes) or rejected."""
-    try:
-        draft.definition = validate_definition(draft.type, draft.definition)
-    except GradingError as exc:
-        return ImportOutcome(index, identifier, "rejected", [f"{identifier}: {exc.detail}"])
-    unique = list(dict.fromkeys(notes))
-    return ImportOutcome(index, identifier, "converted" if unique else "imported", unique, draft)
-
-
-def category_path(text: str) -> tuple[str, ...]:
-    """``$course$/top/数学/函数`` -> ("数学", "函数"); Moodle writes a "/" inside a name as "//"."""
-    parts = [p.replace("\0", "/").strip() for p in text.strip().replace("//", "\0").split("/")]
-    if parts and re.fullmatch(r"\$\w+\$", parts[0]):
-        parts = parts[1:]
-    if parts and parts[0] == "top":
-        parts = parts[1:]
-    return tuple(p for p in parts if p)
-
-
-def category_text(path: Sequence[str]) -> str:
-    return "/".join(["$course$", "top", *(p.replace("/", "//") for p in path)])
-
-
-def _close(a: float, b: float) -> bool:
-    return abs(a - b) < 0.01
-
-
-def choice_definition(texts: list[str], percents: list[float], single: bool | None,
-                      notes: list[str]) -> tuple[str, Definition]:
-    """Answer grades in percent -> single_choice or multiple_choice.
-
-    Options with a positive grade are correct; more than one makes a multiple_choice (``single``
-    None = infer, as GIFT must). Grades with the exact shape of a rule here (100/k for right,
-    -100 for wrong = gaokao, -100/(n-k) = proportional) import as is; others get a note.
-    """
-    if len(texts) > 26:
-        raise ItemRejected(f"{len(texts)} options; at most 26 (A..Z) are supported")
-    options = [{"id": label(i), "text": t} for i, t in enumerate(texts)]
-    right = [i for i, p in enumerate(percents) if p > 0]
-    if not right:
-        raise ItemRejected("no option has a positive grade, so there is no correct answer")
-    wrong = [p for p in percents if p <= 0]
-    if len(right) == 1 and single is not False:
-        if not _close(percents[right[0]], 100) or any(p < 0 for p in wrong):
-            notes.append(f"grades {_grades(percents)} simplified: option {label(right[0])} is the answer")
-        return "single_choice", {"options": options, "correct": label(right[0])}
-    if single:
-        notes.append(f"single-answer question with {len(right)} graded options became multiple_choice")
-    k, n = len(right), len(texts)
-    even = all(_close(percents[i], 100 / k) for i in right)
-    if even and all(_close(p, -100) for p in wrong):
-        rule = "gaokao"
-    elif even and all(_close(p, -100 / (n - k)) for p in wrong):
-        rule = "proportional"
-    else:
-        rule = "proportional"
-        notes.append(f"grades {_grades(percents)} simplified: options graded above 0 are correct, proportional rule")
-    return "multiple_choice", {"options": options, "correct": [label(i) for i in right], "partial_credit": rule}
-
-
-def choice_percents(item_type: str, definition: Definition, notes: list[str]) -> list[float]:
-    """The inverse of :func:`choice_definition`: a grade in percent per option."""
-    ids = [o["id"] for o in definition["options"]]
-    if item_type == "single_choice":
-        return [100.0 if i == definition["correct"] else 0.0 for i in ids]
-    key, rule = set(definition["correct"]), definition.get("partial_credit", "gaokao")
-    if rule == "all_or_nothing":
-        notes.append("all_or_nothing has no Moodle equivalent; written as gaokao (a wrong choice scores 0)")
-    wrong = -100.0 if rule != "proportional" or len(ids) == len(key) else -100 / (len(ids) - len(key))
-    if len(key) == 1:
-        notes.append("a multiple_choice with one correct option reads back as single_choice")
-    return [100 / len(key) if i in key else wrong for i in ids]
-
-
-def _grades(percents: list[float]) -> str:
-    return "/".join(format_percent(p / 100) for p in percents)
-
-
-def format_percent(fraction: float) -> str:
-    """0.5 -> "50", 1/3 -> "33.33333" (Moodle's precision)."""
-    value = round(fraction * 100, 5)
-    return str(int(value)) if value == int(value) else f"{value:.5f}".rstrip("0")
-
-
-def format_number(value: float) -> str:
-    text = repr(float(value))
-    return text[:-2] if text.endswith(".0") else text
-
-
-_ESCAPED = re.compile(r"\\([~=#{}:])|\\n(?![A-Za-z])")
-
-
-def unescape(text: str) -> str:
-    """GIFT escapes; ``\\n`` before a letter stays (LaTeX such as ``\\neq`` or ``\\frac``)."""
-    return _ESCAPED.sub(lambda m: m.group(1) or "\n", text)
-
-
-def escape(text: str) -> str:
-    return re.sub(r"([~=#{}:])", r"\\\1", text)
-
-
-_WEIGHT = re.compile(r"\s*%(-?\d+(?:\.\d+)?)%")
-
-
-def weighted(marker: str, body: str, notes: list[str]) -> tuple[str, float]:
-    """One answer after its ``=``/``~``: optional ``%50%`` grade, text, optional ``#feedback``."""
-    match = _WEIGHT.match(body)
-    percent = float(match.group(1)) if match else (100.0 if marker == "=" else 0.0)
-    text, *feedback = re.split(r"(?<!\\)#", body[match.end():] if match else body, maxsplit=1)
-    if feedback and feedback[0].strip():
-        notes.append("per-answer feedback (#...) was dropped")
-    return unescape(text.strip()), percent
 
 
 # ------------------------------------------------------------------ reading GIFT
@@ -327,14 +208,6 @@ def _matching(pieces: list[tuple[str, str]], notes: list[str]) -> Definition:
 # ------------------------------------------------------------------ writing GIFT
 
 
-def common_losses(draft: ItemDraft, notes: list[str], what: str) -> None:
-    """Notes for draft fields the target format has no place for."""
-    if len(draft.knowledge_points) > 1:
-        notes.append(f"only the first knowledge point is kept (as the {what} category)")
-    if draft.difficulty is not None or draft.source:
-        notes.append(f"difficulty and source are not part of {what}")
-
-
 def write_gift(drafts: Sequence[ItemDraft], notes: list[str] | None = None) -> str:
     """GIFT text for the drafts; ``notes`` (if given) receives a line per skipped or lossy item."""
     out: list[str] = []
@@ -372,7 +245,8 @@ def _gift_item(draft: ItemDraft, answers: str, lost: list[str]) -> str:
     head = f"// {' '.join(marks)}\n" if marks else ""
     title = f"::{escape(draft.title)}::" if draft.title else ""
     general = f"\n\t####{_lines(draft.explanation)}" if draft.explanation else ""
-    return f"{head}{title}{_lines(draft.stem)} {{{answers}{general}\n}}"
+    block = answers + general
+    return f"{head}{title}{_lines(draft.stem)} {{{block}{chr(10) if chr(10) in block else ''}}}"
 
 
 def _gift_choice(item_type: str) -> Any:
@@ -405,8 +279,8 @@ def _gift_numeric(definition: Definition, lost: list[str]) -> str:
     specs = [f"{format_number(a['value'])}:{format_number(a.get('tolerance', 0.0))}" for a in answers]
     if len(answers) == 1 and answers[0].get("fraction", 1.0) == 1:
         return "#" + specs[0]
-    return "#" + "".join(f"\n\t=%{format_percent(a.get('fraction', 1.0))}%{s}" for a, s in zip(answers, specs,
-                                                                                              strict=True))
+    weights = ["" if a.get("fraction", 1.0) == 1 else f"%{format_percent(a['fraction'])}%" for a in answers]
+    return "#" + "".join(f"\n\t={w}{s}" for w, s in zip(weights, specs, strict=True))
 
 
 def _gift_manual(item_type: str) -> Any:

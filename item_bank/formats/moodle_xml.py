@@ -22,7 +22,7 @@ from typing import Any
 
 from item_bank.formats.common import MAX_ITEMS, html_to_text, parse_xml, text_to_html
 from item_bank.formats.draft import FormatError, ImportOutcome, ImportReport, ItemDraft, MediaFile
-from item_bank.formats.gift import (
+from item_bank.formats.shared import (
     ItemRejected,
     ItemSkipped,
     category_path,
@@ -108,11 +108,11 @@ def _stem(q: ET.Element, notes: list[str]) -> str:
     return _rich(q.find("questiontext"), notes)
 
 
-def _float(text: str | None, notes: list[str]) -> float | None:
+def _float(text: str | None, notes: list[str], what: str = "defaultgrade") -> float | None:
     try:
         return float(text) if text is not None and text.strip() else None
     except ValueError:
-        notes.append(f"defaultgrade {text!r} is not a number; ignored")
+        notes.append(f"{what} {text!r} is not a number; ignored")
         return None
 
 
@@ -191,7 +191,7 @@ def _read_numerical(q: ET.Element, notes: list[str]) -> tuple[str, str, Definiti
     _feedback_note(q.findall("answer"), notes)
     definition: Definition = {"answers": answers}
     units = [(u.findtext("unit_name") or "").strip() for u in q.findall("units/unit")
-             if _float(u.findtext("multiplier"), notes) == 1.0]
+             if _float(u.findtext("multiplier"), notes, "unit multiplier") == 1.0]
     if units and units[0]:
         definition["unit"] = units[0]
     if len(q.findall("units/unit")) > (1 if "unit" in definition else 0):
@@ -271,7 +271,7 @@ def _read_cloze(text: str, notes: list[str]) -> tuple[str, str, Definition]:
 
     def gap(match: re.Match[str]) -> str:
         answers = [weighted(p[:1] if p[:1] == "=" else "~", p[1:] if p[:1] == "=" else p, notes)
-                   for p in re.split(r"(?<!\\)~", match.group(3))]
+                   for p in re.split(r"(?<!\\)~", match.group(3)) if p.strip()]
         gaps.append((match.group(1) or "1", match.group(2).upper(), answers))
         return f"[[{len(gaps)}]]"
 
@@ -404,8 +404,10 @@ Writer = Callable[[ET.Element, Definition, str, list[str]], str]
 
 
 def _answer(q: ET.Element, percent: float, text: str, html: bool = True) -> ET.Element:
-    answer = _html_el(q, "answer", text, fraction=format_percent(percent / 100)) if html else \
-        _el(_el(q, "answer", fraction=format_percent(percent / 100), format="moodle_auto_format"), "text", text)
+    if html:
+        return _html_el(q, "answer", text, fraction=format_percent(percent / 100))
+    answer = _el(q, "answer", fraction=format_percent(percent / 100), format="moodle_auto_format")
+    _el(answer, "text", text)
     return answer
 
 

@@ -25,6 +25,7 @@ INLINE_KINDS = ("textEntryInteraction", "inlineChoiceInteraction")
 BLOCK_KINDS = ("choiceInteraction", "matchInteraction", "orderInteraction", "extendedTextInteraction")
 CLASS_PREFIX = "partial-credit-"  # class hint on an interaction, e.g. partial-credit-position
 SHORT_ANSWER_CLASS = "short-answer"
+_SOURCE_BREAK = re.compile(r"[ \t]*[\r\n]\s*")
 MAX_CHARS_MASK = re.compile(r"^\^\[\\s\\S\]\{0,(\d+)\}\$$")
 Metadata = tuple[list[str], list[tuple[str, ...]]]  # tags, knowledge points
 
@@ -149,6 +150,11 @@ class Item:
 
 
 def _markup(element: ET.Element) -> str:
+    """Serialise for html_to_text; as in HTML, a line break in the source is only a space."""
+    for node in element.iter():
+        if node.tag != "pre":
+            node.text = _SOURCE_BREAK.sub(" ", node.text) if node.text else node.text
+        node.tail = _SOURCE_BREAK.sub(" ", node.tail) if node.tail else node.tail
     return ET.tostring(element, encoding="unicode")
 
 

@@ -155,8 +155,20 @@ def _serialise(root: ET.Element, version: QtiVersion, kind: Literal["qti", "mani
         root.set("xmlns", NS_V3 if version == "3.0" else NS_V21)
         root.set("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance")
         root.set("xsi:schemaLocation", _SCHEMA[version])
+    _indent(root)
+    markup: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + markup
+
+
+def _indent(root: ET.Element) -> None:
+    """Indent the structure but not mixed content, where added whitespace would change the text."""
+    mixed = {e: list(e) for e in root if "body" in e.tag.lower() or "feedback" in e.tag.lower()}
+    for element, children in mixed.items():
+        for child in children:
+            element.remove(child)
     ET.indent(root)
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    for element, children in mixed.items():
+        element.extend(children)
 
 
 def _to_v3(root: ET.Element) -> None:
@@ -243,8 +255,8 @@ def _declaration(identifier: str, cardinality: str, base_type: str, correct: lis
             _child(values, "value", value)
     if mapping is not None:
         table = _child(declaration, "mapping", defaultValue="0", **bounds)
-        for key, value, sensitive in mapping:
-            _child(table, "mapEntry", mapKey=key, mappedValue=_num(value), caseSensitive=str(sensitive).lower())
+        for key, mapped, sensitive in mapping:
+            _child(table, "mapEntry", mapKey=key, mappedValue=_num(mapped), caseSensitive=str(sensitive).lower())
     return declaration
 
 
