@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 PENDING_JOBS = "pending_jobs"
+WRITE_OPTION = "exam_write"
 QUEUE = "job_queue"
 
 
@@ -59,14 +60,22 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # Take the write lock up front: avoids SQLITE_BUSY deadlocks on read-then-write.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock up front (a deferred read-then-write fails with SQLITE_BUSY
+        # instead of waiting); readers begin deferred and, in WAL mode, never block anyone.
+        writing = conn.get_execution_options().get(WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
     return engine
 
 
+def writer(engine: Engine) -> Engine:
+    """The same engine and pool, marked so that SQLite transactions take the write lock at BEGIN."""
+    return engine.execution_options(**{WRITE_OPTION: True})
+
+
 def make_session_factory(engine: Engine, queue: JobSender | None) -> sessionmaker[Session]:
-    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    """Sessions bound to the writer by default (jobs, scripts); pass ``bind=engine`` to read."""
+    factory = sessionmaker(bind=writer(engine), expire_on_commit=False)
 
     @event.listens_for(factory, "after_commit")
     def _send_jobs(session: Session) -> None:

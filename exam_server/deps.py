@@ -1,7 +1,8 @@
 """FastAPI dependencies: the runtime, a request-scoped session, the caller and role checks."""
 
+import functools
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from typing import Annotated, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -20,9 +21,13 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_session(runtime: RuntimeDep) -> Iterator[Session]:
-    """One session per request; handlers commit explicitly, anything uncommitted is rolled back."""
-    session = runtime.session_factory()
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_session(request: Request, runtime: RuntimeDep) -> Iterator[Session]:
+    """One session per request: a reader for GET, a writer otherwise. Write endpoints are
+    wrapped in :func:`atomic`, which commits or rolls back in the endpoint's own thread."""
+    session = runtime.read_session() if request.method in READ_METHODS else runtime.session_factory()
     try:
         yield session
     finally:
@@ -32,19 +37,45 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def current_user(request: Request, runtime: RuntimeDep, session: SessionDep) -> User:
+def current_user(request: Request, runtime: RuntimeDep) -> User:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("Authorization header: send 'Bearer <access token>' (get one at POST /api/auth/login)")
     claims = decode_token(runtime.settings.signing_key, token.strip(), "access", runtime.clock())
-    user = session.get(User, claims.user_id)
-    if user is None or not user.is_active:
-        raise InvalidToken("the account behind this token is gone or disabled")
+    # A short read of its own: FastAPI runs each dependency in its own thread hop, and a
+    # transaction left open across hops would hold SQLite's lock while waiting for a thread.
+    with runtime.read_session() as auth_session:
+        user = auth_session.get(User, claims.user_id)
+        if user is None or not user.is_active:
+            raise InvalidToken("the account behind this token is gone or disabled")
+        auth_session.expunge(user)
     return user
 
 
 UserDep = Annotated[User, Depends(current_user)]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def atomic(endpoint: Callable[P, R]) -> Callable[P, R]:
+    """Commit when the endpoint returns, roll back when it raises: both in the endpoint's thread,
+    so no transaction (or SQLite write lock) outlives it. Jobs it queued are sent after commit."""
+
+    @functools.wraps(endpoint)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        session = kwargs["session"]
+        assert isinstance(session, Session), "an @atomic endpoint needs a `session: SessionDep` parameter"
+        try:
+            result = endpoint(*args, **kwargs)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        return result
+
+    return run
 
 
 def require_roles(*roles: Role) -> Callable[[User], User]:

@@ -22,6 +22,10 @@ class Runtime:
     # Student views of frozen papers: immutable once an exam uses them, so safe to cache.
     paper_views: dict[int, dict[str, Any]] = field(default_factory=dict)
 
+    def read_session(self) -> Session:
+        """A session for reading only: on SQLite it takes no write lock."""
+        return self.session_factory(bind=self.engine)
+
     def close(self) -> None:
         self.queue.stop()
         self.engine.dispose()

@@ -4,8 +4,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from exam_server.api.auth import UserOut
-from exam_server.deps import AdminDep, RuntimeDep, SessionDep, StaffDep
+from exam_server.deps import AdminDep, RuntimeDep, SessionDep, StaffDep, atomic
 from exam_server.errors import NotFound, ServiceError
+from exam_server.security import hash_password
 from exam_server.services import accounts
 from models import Role, SchoolClass
 
@@ -41,24 +42,24 @@ class StudentIn(BaseModel):
 
 
 @router.post("/schools", status_code=201)
+@atomic
 def create_school(body: SchoolIn, _: AdminDep, session: SessionDep) -> NamedOut:
     school = accounts.create_school(session, body.name, body.district)
-    session.commit()
     return NamedOut(id=school.id, name=school.name)
 
 
 @router.post("/schools/{school_id}/classes", status_code=201)
+@atomic
 def create_class(school_id: int, body: ClassIn, _: StaffDep, session: SessionDep) -> NamedOut:
     klass = accounts.create_class(session, school_id, body.name)
-    session.commit()
     return NamedOut(id=klass.id, name=klass.name)
 
 
 @router.post("/users", status_code=201)
+@atomic
 def create_user(body: UserIn, _: AdminDep, runtime: RuntimeDep, session: SessionDep) -> UserOut:
     user = accounts.create_user(session, body.username, body.password, body.role, body.display_name,
                                 body.school_id, runtime.clock())
-    session.commit()
     return UserOut.of(user)
 
 
@@ -75,22 +76,23 @@ class EnrolOut(BaseModel):
 
 
 @router.post("/classes/{class_id}/students")
+@atomic
 def enrol_students(
     class_id: int, body: list[StudentIn], _: StaffDep, runtime: RuntimeDep, session: SessionDep
 ) -> EnrolOut:
     """Create student accounts in the class. A bad row is reported and skipped; the rest are kept."""
+    hashes = [hash_password(s.password) for s in body]  # slow on purpose: before the transaction
     klass = session.get(SchoolClass, class_id)
     if klass is None:
         raise NotFound(f"class {class_id} does not exist")
     out = EnrolOut(created=[], rejected=[])
-    for index, student in enumerate(body):
+    for index, (student, password_hash) in enumerate(zip(body, hashes, strict=True)):
         try:
-            user = accounts.create_user(session, student.username, student.password, Role.STUDENT,
-                                        student.display_name, klass.school_id, runtime.clock())
+            user = accounts.create_user(session, student.username, None, Role.STUDENT, student.display_name,
+                                        klass.school_id, runtime.clock(), password_hash=password_hash)
         except ServiceError as exc:
             out.rejected.append(RejectedRow(index=index, username=student.username, error=exc.name, detail=exc.detail))
             continue
         accounts.add_to_class(session, class_id, user.id)
         out.created.append(UserOut.of(user))
-    session.commit()
     return out

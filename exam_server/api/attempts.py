@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from exam_server.deps import RuntimeDep, SessionDep, StudentDep, UserDep
+from exam_server.deps import RuntimeDep, SessionDep, StudentDep, UserDep, atomic
 from exam_server.errors import Forbidden, NotFound
 from exam_server.runtime import Runtime
 from exam_server.services import attempts, exams
@@ -115,11 +115,11 @@ def _attempt_out(runtime: Runtime, session: Session, attempt: Attempt) -> Attemp
 
 
 @router.post("/exams/{exam_id}/attempt")
+@atomic
 def start_or_resume(exam_id: int, user: StudentDep, runtime: RuntimeDep, session: SessionDep) -> AttemptOut:
     """Start the caller's attempt, or return the one already started (safe to call on every load)."""
     exam = exams.get_exam(session, exam_id)
     attempt = attempts.start_or_resume(session, exam, user.id, runtime.clock())
-    session.commit()
     return _attempt_out(runtime, session, attempt)
 
 
@@ -129,20 +129,20 @@ def get_attempt(attempt_id: int, user: UserDep, runtime: RuntimeDep, session: Se
 
 
 @router.put("/attempts/{attempt_id}/answers/{slot_id}")
+@atomic
 def save_answer(
     attempt_id: int, slot_id: int, body: SaveIn, user: StudentDep, runtime: RuntimeDep, session: SessionDep
 ) -> SaveOut:
     attempt = _visible_attempt(session, attempt_id, user, lock=True)
     answer = attempts.save_response(session, attempt, slot_id, body.response, body.client_seq, runtime.clock())
-    session.commit()
     return SaveOut(slot_id=slot_id, client_seq=answer.client_seq, saved_at=answer.saved_at)
 
 
 @router.post("/attempts/{attempt_id}/submit")
+@atomic
 def submit(attempt_id: int, user: StudentDep, runtime: RuntimeDep, session: SessionDep) -> SubmitOut:
     attempt = _visible_attempt(session, attempt_id, user, lock=True)
     attempts.submit(session, attempt, runtime.clock())
-    session.commit()
     return SubmitOut(attempt_id=attempt.id, state=attempt.state, finished_at=attempt.finished_at,
                      finish_reason=attempt.finish_reason)
 

@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from exam_server.deps import RuntimeDep, SessionDep, UserDep
+from exam_server.deps import RuntimeDep, SessionDep, UserDep, atomic
 from exam_server.services import accounts
 from models import User
 
@@ -46,24 +46,27 @@ def _tokens(pair: accounts.TokenPair) -> TokensOut:
 
 
 @router.post("/login")
+@atomic
 def login(body: LoginIn, runtime: RuntimeDep, session: SessionDep) -> TokensOut:
-    pair = accounts.login(session, runtime.settings, body.username, body.password, runtime.clock())
-    session.commit()
+    # The slow password check runs before the write transaction opens (SQLite has one writer).
+    with runtime.read_session() as read:
+        user_id, new_hash = accounts.authenticate(read, body.username, body.password)
+    pair = accounts.login(session, runtime.settings, user_id, new_hash, runtime.clock())
     return _tokens(pair)
 
 
 @router.post("/refresh")
+@atomic
 def refresh(body: RefreshIn, runtime: RuntimeDep, session: SessionDep) -> TokensOut:
     pair = accounts.refresh(session, runtime.settings, body.refresh_token, runtime.clock())
-    session.commit()
     return _tokens(pair)
 
 
 @router.post("/logout", status_code=204)
+@atomic
 def logout(body: RefreshIn, runtime: RuntimeDep, session: SessionDep) -> None:
     """Revoke the refresh token (the page also forgets its access token)."""
     accounts.logout(session, runtime.settings, body.refresh_token, runtime.clock())
-    session.commit()
 
 
 @router.get("/me")

@@ -4,7 +4,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from exam_server.deps import SessionDep, StaffDep
+from exam_server.deps import SessionDep, StaffDep, atomic
 from item_bank import knowledge, usage
 from models import EnemySet
 
@@ -39,17 +39,17 @@ class EnemySetOut(BaseModel):
 
 
 @router.post("/knowledge-points", status_code=201)
+@atomic
 def create_point(body: PointIn, _: StaffDep, session: SessionDep) -> PointOut:
     point = knowledge.create_point(session, body.name, body.parent_id)
-    session.commit()
     return _points(session, [point.id])[0]
 
 
 @router.post("/knowledge-points/path", status_code=201)
+@atomic
 def ensure_path(body: PathIn, _: StaffDep, session: SessionDep) -> PointOut:
     """Find or create a whole path at once (what importers and spreadsheets give)."""
     point = knowledge.ensure_path(session, body.path)
-    session.commit()
     return _points(session, [point.id])[0]
 
 
@@ -66,9 +66,9 @@ def _points(session: SessionDep, only: list[int] | None) -> list[PointOut]:
 
 
 @router.post("/enemy-sets", status_code=201)
+@atomic
 def create_enemy_set(body: EnemySetIn, user: StaffDep, session: SessionDep) -> EnemySetOut:
     enemy_set = usage.create_enemy_set(session, body.name, body.item_ids, user.id)
-    session.commit()
     return EnemySetOut(id=enemy_set.id, name=enemy_set.name, family_ids=usage.enemy_set_members(session, enemy_set.id))
 
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from exam_server.deps import RuntimeDep, SessionDep, StaffDep, UserDep
+from exam_server.deps import RuntimeDep, SessionDep, StaffDep, UserDep, atomic
 from exam_server.errors import NotFound
 from exam_server.services import attempts, exams
 from models import Attempt, Exam, ExamCandidate, Role, User
@@ -72,11 +72,11 @@ class ResultRow(BaseModel):
 
 
 @router.post("", status_code=201)
+@atomic
 def schedule(body: ExamIn, user: StaffDep, runtime: RuntimeDep, session: SessionDep) -> ExamOut:
     data = exams.ExamInput(body.title, body.paper_id, body.class_id, body.opens_at, body.closes_at,
                            body.duration_minutes, body.shuffle_items, body.shuffle_options)
     exam = exams.schedule_exam(session, user, data, runtime.clock())
-    session.commit()
     runtime.paper_views.pop(exam.paper_id, None)
     return ExamOut.of(exam)
 
@@ -99,11 +99,11 @@ def get_exam(exam_id: int, user: UserDep, session: SessionDep) -> ExamOut:
 
 
 @router.post("/{exam_id}/release")
+@atomic
 def release(exam_id: int, user: StaffDep, session: SessionDep) -> ExamOut:
     exam = exams.get_exam(session, exam_id)
     exams.ensure_staff_owns(exam, user)
     exams.release_results(session, exam)
-    session.commit()
     return ExamOut.of(exam)
 
 

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 import grading
 import item_bank
-from exam_server.deps import RuntimeDep, SessionDep, StaffDep
+from exam_server.deps import RuntimeDep, SessionDep, StaffDep, atomic
 from item_bank import items as bank_items
 from item_bank.search import ItemQuery, search_items
 from models import Item, ItemStatus
@@ -87,9 +87,9 @@ def _out(session: SessionDep, items: list[Item]) -> list[ItemOut]:
 
 
 @router.post("", status_code=201)
+@atomic
 def create_item(body: ItemIn, user: StaffDep, runtime: RuntimeDep, session: SessionDep) -> ItemOut:
     item = item_bank.create_item(session, user.id, body.to_input(), runtime.clock())
-    session.commit()
     return _out(session, [item])[0]
 
 
@@ -126,17 +126,17 @@ def get_item(item_id: int, _: StaffDep, session: SessionDep) -> ItemOut:
 
 
 @router.put("/{item_id}")
+@atomic
 def update_item(item_id: int, body: ItemIn, _: StaffDep, runtime: RuntimeDep, session: SessionDep) -> ItemOut:
     """Edit an item. If an exam already used it, the edit becomes a new version (the response's id)."""
     item = bank_items.update_item(session, item_id, body.to_input(), runtime.clock())
-    session.commit()
     return _out(session, [item])[0]
 
 
 @router.post("/{item_id}/status")
+@atomic
 def set_status(item_id: int, body: StatusIn, _: StaffDep, runtime: RuntimeDep, session: SessionDep) -> ItemOut:
     item = bank_items.set_status(session, item_id, body.status, runtime.clock())
-    session.commit()
     return _out(session, [item])[0]
 
 

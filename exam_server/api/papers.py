@@ -4,7 +4,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 import item_bank
-from exam_server.deps import RuntimeDep, SessionDep, StaffDep
+from exam_server.deps import RuntimeDep, SessionDep, StaffDep, atomic
 from exam_server.errors import NotFound
 from item_bank.papers import load_paper
 from models import Paper
@@ -64,9 +64,9 @@ class PaperOut(BaseModel):
 
 
 @router.post("", status_code=201)
+@atomic
 def create_paper(body: PaperIn, user: StaffDep, runtime: RuntimeDep, session: SessionDep) -> PaperOut:
     paper = item_bank.create_paper(session, user.id, body.to_input(), runtime.clock())
-    session.commit()
     return PaperOut.of(paper)
 
 

@@ -24,10 +24,15 @@ class TokenPair:
 
 
 def create_user(
-    session: Session, username: str, password: str, role: Role, display_name: str,
-    school_id: int | None, now: datetime,
+    session: Session, username: str, password: str | None, role: Role, display_name: str,
+    school_id: int | None, now: datetime, password_hash: str | None = None,
 ) -> User:
-    user = User(username=username, password_hash=hash_password(password), role=role,
+    """Create an account from a password, or from a hash made earlier outside the transaction."""
+    if password_hash is None:
+        if password is None:
+            raise ValueError("create_user needs a password or a password_hash")
+        password_hash = hash_password(password)
+    user = User(username=username, password_hash=password_hash, role=role,
                 display_name=display_name, school_id=school_id, is_active=True, created_at=now)
     try:
         with session.begin_nested():
@@ -67,13 +72,25 @@ def add_to_class(session: Session, class_id: int, user_id: int) -> None:
         session.add(ClassMembership(class_id=class_id, user_id=user_id))
 
 
-def login(session: Session, settings: Settings, username: str, password: str, now: datetime) -> TokenPair:
-    user = session.scalars(select(User).where(User.username == username)).first()
+def authenticate(read_session: Session, username: str, password: str) -> tuple[int, str | None]:
+    """Check a password (slow by design) outside any write transaction.
+
+    Returns the user id and, when the stored hash uses outdated parameters, a fresh hash to store.
+    """
+    user = read_session.scalars(select(User).where(User.username == username)).first()
     # Same message for unknown user and wrong password: don't reveal which usernames exist.
     if user is None or not user.is_active or not verify_password(user.password_hash, password):
         raise Unauthenticated("username or password is wrong")
-    if needs_rehash(user.password_hash):  # parameters were raised since this hash was made
-        user.password_hash = hash_password(password)
+    return user.id, hash_password(password) if needs_rehash(user.password_hash) else None
+
+
+def login(session: Session, settings: Settings, user_id: int, new_hash: str | None, now: datetime) -> TokenPair:
+    """Issue tokens for an authenticated user (see :func:`authenticate`)."""
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise Unauthenticated("username or password is wrong")
+    if new_hash:
+        user.password_hash = new_hash
     return _issue_pair(session, settings, user, now)
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from item_bank.assembly.diagnose import precheck
-from item_bank.assembly.engine import SolverName, _global_bound, solve_model, verified
+from item_bank.assembly.engine import SolverName, _global_bound, run_solver, solve_model, verified
 from item_bank.assembly.errors import Infeasible, SolverFailed
 from item_bank.assembly.formulate import Formulation, Row, build
 from item_bank.assembly.index import BoolArr, IntArr, pool_index
@@ -26,8 +26,10 @@ from item_bank.assembly.model import Blueprint, KnowledgeTree, Pool, Result, rel
 from item_bank.assembly.reduce import restrict, spread_subset
 from item_bank.assembly.result import to_result
 from item_bank.assembly.solution import RawSolution, deviation
-from item_bank.assembly.solve_highs import solve_highs
 from item_bank.assembly.validate import validate
+
+
+SHADOW_SLACK = 4
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,10 @@ def _shadow(f: Formulation, copies: int, uses_left: IntArr, fixed: BoolArr) -> F
         cols = order[st : st + c]
         rows.append(Row(g_once, np.concatenate([cols, cols + n]), np.ones(2 * c), -np.inf, float(uses_left[p]), "item"))
     z_ub = np.where(fixed[f.col_pos], copies, np.minimum(copies, uses_left[f.col_pos])).astype(np.float64)
-    dev = list(f.dev) + [replace(d, idx=d.idx + n, target=d.target * copies, weight=d.weight * copies) for d in f.dev]
+    # the shadow only has to stay near its targets (SHADOW_SLACK x looser), so the MIP does not spend
+    # its time polishing forms that will be re-solved anyway
+    dev = list(f.dev) + [replace(d, idx=d.idx + n, target=d.target * copies, weight=d.weight * copies * SHADOW_SLACK)
+                         for d in f.dev]
     return replace(
         f, col_pos=np.concatenate([f.col_pos, f.col_pos]), col_sec=np.concatenate([f.col_sec, f.col_sec]),
         col_points=np.concatenate([f.col_points, f.col_points]), col_ub=np.concatenate([f.col_ub, z_ub]),
@@ -75,11 +80,7 @@ def _form_step(f: Formulation, avail: BoolArr, copies: int, uses_left: IntArr, f
     if copies > 0:
         keep = spread_subset(g, cap=12 * min(copies + 1, 3))
         sub = restrict(g, keep)
-        raw = solve_highs(_shadow(sub, copies, uses_left, fixed), 0.6 * budget, rel_gap) if solver == "highs" else None
-        if raw is None or raw.x is None:
-            from item_bank.assembly.engine import run_solver
-
-            raw = run_solver(_shadow(sub, copies, uses_left, fixed), solver, 0.6 * budget, rel_gap)
+        raw = run_solver(_shadow(sub, copies, uses_left, fixed), solver, 0.6 * budget, rel_gap)
         if raw.x is not None:
             x = np.zeros(g.n_cols, dtype=np.int64)
             x[keep] = raw.x[: sub.n_cols]

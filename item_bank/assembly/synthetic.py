@@ -52,6 +52,7 @@ def make_pool(n: int, tree: KnowledgeTree, seed: int = 0, enemy_share: float = 0
     n_enemy = int(n * enemy_share)
     members = rng.choice(n, n_enemy, replace=False)
     enemy[members] = rng.integers(0, max(1, n_enemy // 2), n_enemy)
+    speed = rng.uniform(0.7, 1.3, n)  # per-item time varies so a time budget actually binds
     items = []
     for i in range(n):
         t = types[kind[i]]
@@ -59,8 +60,14 @@ def make_pool(n: int, tree: KnowledgeTree, seed: int = 0, enemy_share: float = 0
         items.append(PoolItem(
             id=i + 1, type=t, knowledge_points=kps, difficulty=round(float(p[i]), 3),
             irt_a=round(float(a[i]), 3), irt_b=round(float(b[i]), 3),
-            time_seconds=float(_TIME.get(t, 60)), status=str(status[i]), exposure=int(exposure[i]),
+            time_seconds=float(round(_TIME.get(t, 60) * speed[i])), status=str(status[i]), exposure=int(exposure[i]),
             seen_recently_by_class=bool(recent[i]),
             enemy_sets=(f"E{enemy[i]}",) if enemy[i] >= 0 else (), default_points=float(_POINTS.get(t, 2)),
         ))
     return Pool(tuple(items))
+
+
+def small_bank(n: int = 900, seed: int = 3) -> tuple[Pool, KnowledgeTree]:
+    """A few hundred items on a 39-node tree: fast enough for unit tests."""
+    tree = make_tree(roots=3, children=3, leaves=3, limit=40)
+    return make_pool(n, tree, seed=seed, enemy_share=0.1), tree

@@ -20,7 +20,7 @@ from item_bank.formats.draft import ImportOutcome, ItemDraft, MediaFile
 
 NS_V3 = "http://www.imsglobal.org/xsd/imsqtiasi_v3p0"
 NS_V21 = "http://www.imsglobal.org/xsd/imsqti_v2p1"
-GAP = "____"
+GAP = "[[{n}]]"  # the shared gap marker (see formats/draft.py)
 INLINE_KINDS = ("textEntryInteraction", "inlineChoiceInteraction")
 BLOCK_KINDS = ("choiceInteraction", "matchInteraction", "orderInteraction", "extendedTextInteraction")
 CLASS_PREFIX = "partial-credit-"  # class hint on an interaction, e.g. partial-credit-position
@@ -469,6 +469,7 @@ def _stem(item: Item) -> str:
             or (e.tag == "span" and "unit" in e.get("class", "").split()))
     parents = {child: parent for parent in body.iter() for child in parent}
     removed: set[ET.Element] = set()
+    gaps = 0
     for interaction in [e for e in body.iter() if e.tag in INLINE_KINDS + BLOCK_KINDS]:
         parent = parents[interaction]
         if parent in removed:
@@ -480,7 +481,8 @@ def _stem(item: Item) -> str:
             removed.add(parent)
         else:
             gap = ET.Element("gap")
-            gap.text = GAP
+            gaps += 1
+            gap.text = GAP.format(n=gaps)
             _replace(parent, interaction, gap)
     text, notes = html_to_text(_markup(body))
     item.note(*notes)

@@ -37,7 +37,9 @@ _MANIFEST_NS = {"3.0": "http://www.imsglobal.org/xsd/qti/qtiv3p0/imscp_v1p1",
                 "2.1": "http://www.imsglobal.org/xsd/imscp_v1p1"}
 _RESOURCE_TYPE = {"3.0": "imsqti_item_xmlv3p0", "2.1": "imsqti_item_xmlv2p1"}
 _LOM_NS = "http://ltsc.ieee.org/xsd/LOM"
-_MARKERS = re.compile(r"(!\[[^\]]*\]\(media:[^)]+\)|_{3,})")
+# Gap markers: the shared [[n]] form, and runs of underscores that hand-written stems use.
+_GAP = r"\[\[\d+\]\]|_{3,}"
+_MARKERS = re.compile(rf"(!\[[^\]]*\]\(media:[^)]+\)|{_GAP})")
 _MEDIA_REF = re.compile(r"!\[([^\]]*)\]\(media:([^)]+)\)")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
 
@@ -196,7 +198,7 @@ class _Writer:
 
     def inline(self, parent: ET.Element, text: str, gaps: Iterator[ET.Element] | None = None) -> None:
         """Text into parent: media refs become <img>, gap markers the next interaction (if gaps given)."""
-        last: ET.Element | None = None
+        last: ET.Element | None = parent[-1] if len(parent) else None
         for index, piece in enumerate(_MARKERS.split(text)):
             image = _MEDIA_REF.fullmatch(piece) if index % 2 else None
             if image:
@@ -220,13 +222,13 @@ class _Writer:
     def paragraphs(self, text: str, gaps: list[ET.Element] | None = None) -> list[ET.Element]:
         """Stem paragraphs; gap markers become the gaps when the counts agree, else an answer line."""
         lines = [line for line in text.split("\n") if line.strip()]
-        in_place = gaps is not None and sum(len(re.findall("_{3,}", _MEDIA_REF.sub("", s))) for s in lines) == len(gaps)
+        in_place = gaps is not None and sum(len(re.findall(_GAP, _MEDIA_REF.sub("", s))) for s in lines) == len(gaps)
         remaining = iter(gaps or []) if in_place else None
         paragraphs = []
         for line in lines:
             paragraph = _element("p")
             self.inline(paragraph, line, remaining)
-            if remaining is not None and "___" in line and not _MARKERS.sub("", line).strip():
+            if remaining is not None and re.search(_GAP, line) and not _MARKERS.sub("", line).strip():
                 _append_text(paragraph, paragraph[-1] if len(paragraph) else None, "\u00a0")  # keep a gap-only line
             paragraphs.append(paragraph)
         if gaps and not in_place:
