@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import grading
 import item_bank
 from exam_server import migrate
-from exam_server.api import accounts, attempts, auth, bank, exams, items, papers
+from exam_server.api import accounts, attempts, auth, bank, exams, interchange, items, papers
 from exam_server.clock import Clock, system_clock
 from exam_server.errors import ServiceError
 from exam_server.runtime import Runtime, build_runtime
@@ -39,8 +39,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock,
     app = FastAPI(title="Exam service", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Item bank, computer-based exams and automatic grading.")
     app.state.runtime = runtime
-    for router in (auth.router, accounts.router, items.router, bank.router, papers.router, exams.router,
-                   attempts.router, pages.router):
+    for router in (auth.router, accounts.router, items.router, bank.router, interchange.router, papers.router,
+                   exams.router, attempts.router, pages.router):
         app.include_router(router)
     _install_offline_docs(app)  # before /static: the first matching mount wins
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")

@@ -11,6 +11,17 @@ from exam_server.errors import NotFound
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
+_SIGNATURES = [(b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"),
+               (b"%PDF", "application/pdf")]
+
+
+def sniff_media_type(data: bytes) -> str:
+    """The type from the bytes themselves, never from an uploaded name (which may lie)."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return next((mime for magic, mime in _SIGNATURES if data.startswith(magic)), "application/octet-stream")
+
+
 class FileStore:
     def __init__(self, root: Path) -> None:
         self.root = root

@@ -70,7 +70,10 @@ def _bounded(out: list[str], field: str, value: float, lo: float | None, hi: flo
         out.append(f"{field}: {value:g} is above {hi:g}")
 
 
-def _knowledge(bp: Blueprint, tree: KnowledgeTree, chosen: Sequence[tuple[int, PoolItem, float]], out: list[str]) -> None:
+Chosen = Sequence[tuple[int, PoolItem, float]]
+
+
+def _knowledge(bp: Blueprint, tree: KnowledgeTree, chosen: Chosen, out: list[str]) -> None:
     total = sum(p for _, _, p in chosen)
     for k, kc in enumerate(bp.knowledge_points):
         n, pts = 0, 0.0

@@ -67,12 +67,13 @@ def _available(f: Formulation, g: int) -> int | None:
 def elastic_support(f: Formulation) -> list[int] | None:
     """Groups whose rows carry a dual value in the elastic LP (every row may be violated at a
     cost): the LP's own certificate of which requirements fight. None if the LP is feasible."""
-    h = highspy.Highs()
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
     h.passModel(_lp(f, None))
     lo, hi = np.asarray(h.getLp().row_lower_), np.asarray(h.getLp().row_upper_)
     rows = np.concatenate([np.flatnonzero(lo > -highspy.kHighsInf), np.flatnonzero(hi < highspy.kHighsInf)])
-    signs = np.concatenate([np.ones(int((lo > -highspy.kHighsInf).sum())), -np.ones(int((hi < highspy.kHighsInf).sum()))])
+    n_lo = int((lo > -highspy.kHighsInf).sum())
+    signs = np.concatenate([np.ones(n_lo), -np.ones(len(rows) - n_lo)])
     n = len(rows)
     h.addCols(n, np.ones(n), np.zeros(n), np.full(n, highspy.kHighsInf), n,
               np.arange(n, dtype=np.int32), rows.astype(np.int32), signs)

@@ -13,7 +13,6 @@ diagnose -> build the Result -> re-verify it with the independent checker (never
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import replace
 from typing import Literal
@@ -24,7 +23,7 @@ from item_bank.assembly.check import check
 from item_bank.assembly.diagnose import explain, precheck
 from item_bank.assembly.errors import Infeasible, SolverFailed
 from item_bank.assembly.formulate import Formulation, build
-from item_bank.assembly.index import IntArr, pool_index
+from item_bank.assembly.index import pool_index
 from item_bank.assembly.model import Blueprint, KnowledgeTree, Pool, Result, relative_gap
 from item_bank.assembly.reduce import restrict, spread_subset
 from item_bank.assembly.result import to_result
@@ -126,8 +125,3 @@ def verified(bp: Blueprint, pool: Pool, tree: KnowledgeTree, result: Result) -> 
     return result
 
 
-def columns_of(f: Formulation, x: IntArr) -> IntArr:
-    return np.flatnonzero(x[: f.n_x] > 0)
-
-
-__all__ = ["DEFAULT_SOLVER", "assemble", "run_solver", "solve_model", "verified", "math"]

@@ -153,7 +153,8 @@ def _totals(f: Formulation) -> None:
         f.add(g, np.ones(f.n_cols, dtype=bool), f.col_points, bp.total_score, bp.total_score)
 
 
-def _share_rows(f: Formulation, g_key: str, member: BoolArr, lo: float | None, hi: float | None, what: str) -> None:
+def _share_rows(f: Formulation, g_key: str, member: BoolArr, lo: float | None, hi: float | None,
+                what: texts.Pair) -> None:
     for bound, share in (("min", lo), ("max", hi)):
         if share is None:
             continue
@@ -163,7 +164,8 @@ def _share_rows(f: Formulation, g_key: str, member: BoolArr, lo: float | None, h
         f.add(g, keep, val, 0.0 if bound == "min" else -INF, INF if bound == "min" else 0.0)
 
 
-def _count_rows(f: Formulation, key: str, member: BoolArr, lo: float | None, hi: float | None, what: str) -> None:
+def _count_rows(f: Formulation, key: str, member: BoolArr, lo: float | None, hi: float | None,
+                what: texts.Pair) -> None:
     if lo is not None and lo > 0:
         f.add(f.group(f"{key}.min_count", *texts.count(what, "min", lo)), member, 1.0, lo, INF)
     if hi is not None:
@@ -222,7 +224,7 @@ def _time(f: Formulation) -> None:
 def _enemies(f: Formulation) -> None:
     ix, bp = f.index, f.blueprint
     order, uniq, span = _cols_by_item(f)
-    sets = [(None, v) for v in ix.enemy_items.values()]
+    sets: list[tuple[int | None, IntArr]] = [(None, v) for v in ix.enemy_items.values()]
     sets += [(k, np.asarray([ix.pos_of_id[i] for i in s if i in ix.pos_of_id], dtype=np.int64))
              for k, s in enumerate(bp.enemy_sets)]
     g_bank = f.group("enemy_sets", *texts.enemies(None))

@@ -28,7 +28,6 @@ from item_bank.assembly.result import to_result
 from item_bank.assembly.solution import RawSolution, deviation
 from item_bank.assembly.validate import validate
 
-
 SHADOW_SLACK = 4
 
 
@@ -123,8 +122,11 @@ def assemble_parallel(
                           max((r.gap for r in results), default=0.0))
 
 
-def _improve(f: Formulation, chosen: list[tuple[Formulation, RawSolution]], uses: IntArr, fixed: BoolArr,
-             max_uses: int, solver: SolverName, deadline: float, rel_gap: float) -> list[tuple[Formulation, RawSolution]]:
+Chosen = list[tuple[Formulation, RawSolution]]
+
+
+def _improve(f: Formulation, chosen: Chosen, uses: IntArr, fixed: BoolArr,
+             max_uses: int, solver: SolverName, deadline: float, rel_gap: float) -> Chosen:
     """Re-solve each form above the gap target against the items the other forms left free."""
     out = list(chosen)
     for k, (g, raw) in enumerate(out):

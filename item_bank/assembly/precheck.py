@@ -74,7 +74,8 @@ def _section_checks(bp: Blueprint, ix: PoolIndex, ok: BoolArr) -> list[Explanati
         have = int((ok & ix.type_mask(sec.types)).sum())
         if have < sec.count:
             en_t, zh_t = texts.types_label(sec.types)
-            what = (f"{en_t.strip() or 'any-type'} items for section “{sec.name}”", f"{zh_t or ''}题（大题“{sec.name}”）")
+            what = (f"{en_t.strip() or 'any-type'} items for section “{sec.name}”",
+                    f"{zh_t or ''}题（大题“{sec.name}”）")
             out.append(_short(f"sections[{s}].count", what, have, sec.count, bp))
     return out
 

@@ -15,7 +15,7 @@ from ortools.sat.python import cp_model
 
 from item_bank.assembly.formulate import Formulation
 from item_bank.assembly.index import FloatArr
-from item_bank.assembly.solution import RawSolution, deviation, lin_rows
+from item_bank.assembly.solution import RawSolution, RawStatus, deviation, lin_rows
 
 _Y_SCALE = 10_000  # deviation in 1/10000 units of information (or of mean p)
 _BIG = 10**12
@@ -38,7 +38,10 @@ def _int_bounds(val: FloatArr, scale: int, lo: float, hi: float, max_items: floa
     return ilo, ihi, coef.astype(np.int64)
 
 
-def _build(f: Formulation, active: set[int] | None) -> tuple[cp_model.CpModel, list[cp_model.IntVar], cp_model.IntVar | None]:
+Built = tuple[cp_model.CpModel, list[cp_model.IntVar], cp_model.IntVar | None]
+
+
+def _build(f: Formulation, active: set[int] | None) -> Built:
     m = cp_model.CpModel()
     xs = [m.new_int_var(0, int(u), "") for u in f.col_ub.tolist()]
     y = None
@@ -80,5 +83,5 @@ def solve_cpsat(
     x = np.asarray([solver.value(v) for v in xs], dtype=np.int64)
     obj = deviation(f, x.astype(np.float64))
     bound = solver.best_objective_bound / _Y_SCALE if y is not None else 0.0
-    state = "optimal" if code == cp_model.OPTIMAL else "time_limit"
+    state: RawStatus = "optimal" if code == cp_model.OPTIMAL else "time_limit"
     return RawSolution(x, obj, min(bound, obj), state, "cpsat", secs)

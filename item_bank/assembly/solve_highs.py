@@ -9,7 +9,7 @@ import highspy
 import numpy as np
 
 from item_bank.assembly.formulate import Formulation
-from item_bank.assembly.solution import RawSolution, deviation, lin_rows, round_x
+from item_bank.assembly.solution import RawSolution, RawStatus, deviation, lin_rows, round_x
 
 _MS = highspy.HighsModelStatus
 
@@ -55,7 +55,7 @@ def solve_highs(
 ) -> RawSolution:
     """Solve; ``active`` limits the rows to some groups (diagnosis), ``relax`` solves the LP only."""
     t0 = time.perf_counter()
-    h = highspy.Highs()
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("mip_rel_gap", float(rel_gap))
@@ -86,5 +86,7 @@ def _result(h: highspy.Highs, f: Formulation, relax: bool, seconds: float) -> Ra
     x = round_x(values, f.col_ub)
     bound = float(info.mip_dual_bound) if f.dev else 0.0
     obj = deviation(f, x.astype(np.float64))
-    state = "optimal" if status == _MS.kOptimal else "time_limit" if status == _MS.kTimeLimit else "feasible"
+    state: RawStatus = (
+        "optimal" if status == _MS.kOptimal else "time_limit" if status == _MS.kTimeLimit else "feasible"
+    )
     return RawSolution(x, obj, min(bound, obj), state, "highs", seconds)

@@ -30,9 +30,9 @@ def _section(i: int, s: Section) -> None:
         raise _bad(f"{f}.points_per_item", "must not be negative")
     if s.total_points is not None and s.total_points < 0:
         raise _bad(f"{f}.total_points", "must not be negative")
-    if s.points_per_item is not None and s.total_points is not None:
-        if abs(s.points_per_item * s.count - s.total_points) > _EPS:
-            raise _bad(f"{f}.total_points", f"{s.count} x {s.points_per_item} is not {s.total_points}")
+    per, total = s.points_per_item, s.total_points
+    if per is not None and total is not None and abs(per * s.count - total) > _EPS:
+        raise _bad(f"{f}.total_points", f"{s.count} x {s.points_per_item} is not {s.total_points}")
 
 
 def _knowledge(i: int, k: KnowledgeConstraint, tree: KnowledgeTree) -> None:

@@ -6,8 +6,8 @@ from item_bank.assembly import (
     Blueprint,
     BlueprintInvalid,
     DifficultyTarget,
-    InformationTarget,
     Infeasible,
+    InformationTarget,
     KnowledgeConstraint,
     KnowledgeTree,
     Pool,
@@ -56,7 +56,10 @@ def test_time_budget_precheck() -> None:
     with pytest.raises(Infeasible) as err:
         assemble(bp, POOL, TREE)
     e = err.value.explanations[0]
-    assert e.constraint == "max_time_seconds" and "45 minutes" in e.en and "10 minutes" in e.en
+    fastest = sum(sorted(it.time_seconds for it in POOL.items if it.type == "essay" and it.status == "reviewed"
+                         and not it.seen_recently_by_class)[:3])
+    assert e.constraint == "max_time_seconds" and e.needed == fastest and e.available == 600
+    assert f"{fastest / 60:g} minutes" in e.en and "10 minutes" in e.en and "10 分钟" in e.zh
 
 
 def test_fixed_item_filtered_out_is_explained() -> None:

@@ -3,7 +3,9 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+
 from item_bank.assembly import (
+    Blueprint,
     DifficultyBand,
     DifficultyTarget,
     InformationTarget,
@@ -13,11 +15,10 @@ from item_bank.assembly import (
     PaperSection,
     Pool,
     PoolItem,
+    Result,
     Section,
     TypeConstraint,
     assemble,
-    Blueprint,
-    Result,
     check,
 )
 from item_bank.assembly.synthetic import small_bank
