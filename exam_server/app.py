@@ -15,12 +15,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import grading
 import item_bank
 from exam_server import migrate
-from exam_server.api import accounts, attempts, auth, bank, exams, interchange, items, papers
+from exam_server.api import accounts, assembly, attempts, auth, bank, exams, interchange, items, papers
 from exam_server.clock import Clock, system_clock
 from exam_server.errors import ServiceError
 from exam_server.runtime import Runtime, build_runtime
 from exam_server.settings import Settings
 from exam_server.web import pages
+from item_bank.assembly import Infeasible
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +40,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock,
     app = FastAPI(title="Exam service", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Item bank, computer-based exams and automatic grading.")
     app.state.runtime = runtime
-    for router in (auth.router, accounts.router, items.router, bank.router, interchange.router, papers.router,
-                   exams.router, attempts.router, pages.router):
+    for router in (auth.router, accounts.router, items.router, bank.router, interchange.router, assembly.router,
+                   papers.router, exams.router, attempts.router, pages.router):
         app.include_router(router)
     _install_offline_docs(app)  # before /static: the first matching mount wins
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
@@ -85,6 +86,13 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(grading.GradingError)
     async def grading_error(_: Request, exc: grading.GradingError) -> JSONResponse:
         return _error(422, type(exc).__name__, str(exc))
+
+    @app.exception_handler(Infeasible)
+    async def infeasible(_: Request, exc: Infeasible) -> JSONResponse:
+        explanations = [{"constraint": e.constraint, "en": e.en, "zh": e.zh, "needed": e.needed,
+                         "available": e.available} for e in exc.explanations]
+        return JSONResponse(status_code=422, content={"error": "Infeasible", "detail": exc.detail,
+                                                      "explanations": explanations})
 
     @app.exception_handler(item_bank.ItemBankError)
     async def item_bank_error(_: Request, exc: item_bank.ItemBankError) -> JSONResponse:

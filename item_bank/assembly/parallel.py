@@ -77,7 +77,7 @@ def _form_step(f: Formulation, avail: BoolArr, copies: int, uses_left: IntArr, f
     """One form: shadow MIP over a spread subset; plain single-form solve if that fails."""
     g = restrict(f, avail)
     if copies > 0:
-        keep = spread_subset(g, cap=12 * min(copies + 1, 3))
+        keep = spread_subset(g, cap=12 * min(copies + 1, 3), max_cols=4000 * min(copies + 1, 3), seed=copies)
         sub = restrict(g, keep)
         raw = run_solver(_shadow(sub, copies, uses_left, fixed), solver, 0.6 * budget, rel_gap)
         if raw.x is not None:
@@ -109,6 +109,9 @@ def assemble_parallel(
         budget = (time_limit - (time.perf_counter() - t0)) / (forms - k) * 0.8
         avail = fixed[f.col_pos] | (uses[f.col_pos] < max_uses)
         raw, g = _form_step(f, avail, forms - k - 1, max_uses - uses, fixed, solver, budget, rel_gap)
+        if raw.x is None:  # shadow and plain step both failed in their share: try once more, no shadow
+            left = time_limit - (time.perf_counter() - t0)
+            raw, g = _form_step(f, avail, 0, max_uses - uses, fixed, solver, max(1.0, left / 2), rel_gap)
         if raw.x is None:
             raise SolverFailed(f"form {k + 1} of {forms}: no paper ({raw.status}); the bank may be too small")
         uses[g.col_pos[raw.x[: g.n_x] > 0]] += 1

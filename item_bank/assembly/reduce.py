@@ -60,8 +60,9 @@ def _signature(f: Formulation) -> tuple[np.ndarray, list[FloatArr]]:
     return sig, continuous
 
 
-def spread_subset(f: Formulation, cap: int = 12) -> BoolArr:
-    """Keep mask: per class, up to min(section count, cap) columns spread along each attribute."""
+def spread_subset(f: Formulation, cap: int = 12, max_cols: int = 4000, seed: int = 0) -> BoolArr:
+    """Keep mask: per class, up to min(section count, cap) columns spread along each attribute;
+    when many small classes still leave more than ``max_cols``, thin them uniformly (seeded)."""
     sig, attrs = _signature(f)
     _, cls, size = np.unique(sig, return_inverse=True, return_counts=True)
     counts = np.asarray([s.count for s in f.blueprint.sections])
@@ -77,6 +78,9 @@ def spread_subset(f: Formulation, cap: int = 12) -> BoolArr:
         prev[order[1:]] = bucket[order[:-1]]
         first = (rank == 0) | (bucket != prev) | (rank == size[cls] - 1)
         keep |= first
+    if keep.sum() > max_cols:
+        rng = np.random.default_rng(seed)
+        keep &= rng.random(f.n_cols) < max_cols / keep.sum()
     for r in f.rows:  # fixed items must stay available
         if r.scale == "item" and r.lo >= 1:
             keep[r.idx] = True
