@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from exam_server.clock import Clock, system_clock
 from exam_server.db import create_db_engine, make_session_factory
 from exam_server.jobs.queue import JobContext, JobQueue, build_broker
+from exam_server.services.attempts import SlotCatalog
 from exam_server.settings import Settings
 
 
@@ -21,6 +22,7 @@ class Runtime:
     clock: Clock
     # Student views of frozen papers: immutable once an exam uses them, so safe to cache.
     paper_views: dict[int, dict[str, Any]] = field(default_factory=dict)
+    slot_catalog: SlotCatalog = field(default_factory=SlotCatalog)
 
     def read_session(self) -> Session:
         """A session for reading only: on SQLite it takes no write lock."""

@@ -134,7 +134,8 @@ def save_answer(
     attempt_id: int, slot_id: int, body: SaveIn, user: StudentDep, runtime: RuntimeDep, session: SessionDep
 ) -> SaveOut:
     attempt = _visible_attempt(session, attempt_id, user, lock=True)
-    answer = attempts.save_response(session, attempt, slot_id, body.response, body.client_seq, runtime.clock())
+    answer = attempts.save_response(session, attempt, slot_id, body.response, body.client_seq, runtime.clock(),
+                                    runtime.slot_catalog)
     return SaveOut(slot_id=slot_id, client_seq=answer.client_seq, saved_at=answer.saved_at)
 
 

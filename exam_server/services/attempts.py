@@ -11,6 +11,7 @@ two workers at once) closes an attempt exactly once.
 """
 
 import secrets
+import threading
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +31,7 @@ from models import (
     Exam,
     ExamCandidate,
     FinishReason,
+    Item,
     PaperSection,
     PaperSlot,
     StepKind,
@@ -100,32 +102,49 @@ def _ensure_open(attempt: Attempt, now: datetime) -> None:
         )
 
 
-def _slot_item(session: Session, attempt: Attempt, slot_id: int) -> tuple[str, dict[str, Any]]:
-    exam = session.get(Exam, attempt.exam_id)
-    assert exam is not None
-    row = session.execute(
-        select(PaperSlot.item_id)
-        .join(PaperSection)
-        .where(PaperSlot.id == slot_id, PaperSection.paper_id == exam.paper_id)
-    ).first()
-    if row is None:
-        raise NotFound(f"slot {slot_id} is not part of attempt {attempt.id}'s paper")
-    from models import Item  # local: keeps the top import list about attempts
+class SlotCatalog:
+    """slot id -> (item type, definition) per exam, loaded once in one query.
 
-    item = session.get(Item, row[0])
-    assert item is not None
-    return item.type, item.definition
+    Safe to keep for the life of the process: an exam's paper and items are frozen when it is
+    scheduled, and edits to a frozen item become a new item row.
+    """
+
+    def __init__(self) -> None:
+        self._by_exam: dict[int, dict[int, tuple[str, dict[str, Any]]]] = {}
+        self._lock = threading.Lock()
+
+    def item_for(self, session: Session, attempt: Attempt, slot_id: int) -> tuple[str, dict[str, Any]]:
+        slots = self._by_exam.get(attempt.exam_id)
+        if slots is None:
+            slots = self._load(session, attempt.exam_id)
+            with self._lock:
+                self._by_exam[attempt.exam_id] = slots
+        if slot_id not in slots:
+            raise NotFound(f"slot {slot_id} is not part of attempt {attempt.id}'s paper")
+        return slots[slot_id]
+
+    @staticmethod
+    def _load(session: Session, exam_id: int) -> dict[int, tuple[str, dict[str, Any]]]:
+        rows = session.execute(
+            select(PaperSlot.id, Item.type, Item.definition)
+            .join(PaperSection, PaperSection.id == PaperSlot.section_id)
+            .join(Exam, Exam.paper_id == PaperSection.paper_id)
+            .join(Item, Item.id == PaperSlot.item_id)
+            .where(Exam.id == exam_id)
+        )
+        return {slot_id: (item_type, definition) for slot_id, item_type, definition in rows}
 
 
 def save_response(
-    session: Session, attempt: Attempt, slot_id: int, raw_response: Any, client_seq: int, now: datetime
+    session: Session, attempt: Attempt, slot_id: int, raw_response: Any, client_seq: int, now: datetime,
+    catalog: SlotCatalog | None = None,
 ) -> AttemptAnswer:
     """Store one response unless a newer one (higher client_seq) is already stored.
 
     Re-sending the same (slot, client_seq, response) is a no-op that succeeds (idempotent retry).
     """
     _ensure_open(attempt, now)
-    item_type, definition = _slot_item(session, attempt, slot_id)
+    item_type, definition = (catalog or SlotCatalog()).item_for(session, attempt, slot_id)
     try:
         response = grading.validate_response(item_type, definition, raw_response)
     except grading.InvalidResponse as exc:
