@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from item_bank.assembly.diagnose import precheck
-from item_bank.assembly.engine import SolverName, _global_bound, run_solver, solve_model, verified
+from item_bank.assembly.engine import DEFAULT_SOLVER, SolverName, _global_bound, run_solver, solve_model, verified
 from item_bank.assembly.errors import Infeasible, SolverFailed
 from item_bank.assembly.formulate import Formulation, Row, build
 from item_bank.assembly.index import BoolArr, IntArr, pool_index
@@ -90,7 +90,7 @@ def _form_step(f: Formulation, avail: BoolArr, copies: int, uses_left: IntArr, f
 
 
 def assemble_parallel(
-    bp: Blueprint, pool: Pool, tree: KnowledgeTree, forms: int, *, solver: SolverName = "highs",
+    bp: Blueprint, pool: Pool, tree: KnowledgeTree, forms: int, *, solver: SolverName = DEFAULT_SOLVER,
     time_limit: float = 60.0, rel_gap: float = 0.01, max_uses: int = 1,
 ) -> ParallelResult:
     """`forms` papers, each item (except fixed anchors) used on at most `max_uses` forms."""
