@@ -5,7 +5,7 @@ tokens kept in sessionStorage. The server side only picks the language and rende
 """
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -62,3 +62,43 @@ def student_page(request: Request) -> Response:
 @router.get("/exam/{exam_id}", response_class=HTMLResponse)
 def exam_page(request: Request, exam_id: int) -> Response:
     return _render(request, "exam.html", "exam", {"exam_id": exam_id})
+
+
+# The teacher's pages: (path segment, template, nav label key). The first is the landing page.
+TEACHER_PAGES: Final[tuple[tuple[str, str, str], ...]] = (
+    ("bank", "teacher_bank.html", "nav_bank"),
+    ("import", "teacher_import.html", "nav_import"),
+    ("assemble", "teacher_assemble.html", "nav_assemble"),
+    ("exams", "teacher_exams.html", "nav_exams"),
+)
+
+
+def _teacher(request: Request, name: str) -> Response:
+    nav = [{"name": n, "href": f"/teacher/{n}", "label": label} for n, _, label in TEACHER_PAGES]
+    template = next((t for n, t, _ in TEACHER_PAGES if n == name), "teacher_home.html")
+    return _render(request, template, f"teacher page-teacher-{name}", {"nav": nav, "current": name})
+
+
+@router.get("/teacher", response_class=HTMLResponse)
+def teacher_home(request: Request) -> Response:
+    return _teacher(request, "home")
+
+
+@router.get("/teacher/bank", response_class=HTMLResponse)
+def teacher_bank(request: Request) -> Response:
+    return _teacher(request, "bank")
+
+
+@router.get("/teacher/import", response_class=HTMLResponse)
+def teacher_import(request: Request) -> Response:
+    return _teacher(request, "import")
+
+
+@router.get("/teacher/assemble", response_class=HTMLResponse)
+def teacher_assemble(request: Request) -> Response:
+    return _teacher(request, "assemble")
+
+
+@router.get("/teacher/exams", response_class=HTMLResponse)
+def teacher_exams(request: Request) -> Response:
+    return _teacher(request, "exams")
