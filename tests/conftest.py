@@ -15,8 +15,10 @@ import pytest
 import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from support import START, World, build_world, make_client, make_runtime
 
 from exam_server import migrate
+from exam_server.clock import ManualClock
 from models import Base
 
 PG_URL = os.environ.get("EXAM_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -102,6 +104,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
     url: str = request.getfixturevalue("postgres_url")
     _truncate_postgres(url)
     return url
+
+
+@pytest.fixture
+def world(database_url: str, tmp_path: Path) -> Iterator[World]:
+    """A school, a class of two students (s1, s2), a teacher, six items, a paper and an open exam,
+    built over HTTP on each database backend, with a clock the test moves by hand."""
+    clock = ManualClock(START)
+    runtime = make_runtime(database_url, tmp_path, clock)
+    yield build_world(make_client(runtime), runtime, clock)
+    runtime.engine.dispose()
 
 
 @pytest.fixture

@@ -1,21 +1,8 @@
 """Bad input gets a 4xx with {"error", "detail"} naming the problem; auth and roles hold."""
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
-from support import START, World, build_world, make_client, make_runtime
-
-from exam_server.clock import ManualClock
-
-
-@pytest.fixture
-def world(database_url: str, tmp_path: Path) -> Iterator[World]:
-    clock = ManualClock(START)
-    runtime = make_runtime(database_url, tmp_path, clock)
-    yield build_world(make_client(runtime), runtime, clock, students=1)
-    runtime.engine.dispose()
+from support import World
 
 
 def _exam_body(world: World, **changes: object) -> dict[str, object]:

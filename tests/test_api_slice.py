@@ -1,23 +1,9 @@
 """The thin slice over HTTP on a real database (SQLite and PostgreSQL)."""
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from support import ITEMS, START, World, build_world, make_client, make_runtime
-
-from exam_server.clock import ManualClock
-
-
-@pytest.fixture
-def world(database_url: str, tmp_path: Path) -> Iterator[World]:
-    clock = ManualClock(START)
-    runtime = make_runtime(database_url, tmp_path, clock)
-    client = make_client(runtime)
-    yield build_world(client, runtime, clock)
-    runtime.engine.dispose()
-
+from support import ITEMS, World
 
 FULL_MARKS = ["B", ["A", "C"], True, ["北京"], 56]
 

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +14,7 @@ from exam_server.settings import Settings
 from models import ClassMembership, RefreshToken, Role, School, SchoolClass, User
 
 REUSE_GRACE = timedelta(seconds=30)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -34,37 +36,30 @@ def create_user(
         password_hash = hash_password(password)
     user = User(username=username, password_hash=password_hash, role=role,
                 display_name=display_name, school_id=school_id, is_active=True, created_at=now)
+    return _insert_unique(session, user, f"username: {username!r} is already taken")
+
+
+def _insert_unique(session: Session, row: T, conflict: str) -> T:
+    """Insert in a savepoint: a unique clash becomes a Conflict and the rest of the transaction lives."""
     try:
         with session.begin_nested():
-            session.add(user)
+            session.add(row)
             session.flush()
     except IntegrityError as exc:
-        raise Conflict(f"username: {username!r} is already taken") from exc
-    return user
+        raise Conflict(conflict) from exc
+    return row
 
 
 def create_school(session: Session, name: str, district: str | None) -> School:
-    school = School(name=name, district=district)
-    try:
-        with session.begin_nested():
-            session.add(school)
-            session.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"name: a school named {name!r} already exists") from exc
-    return school
+    return _insert_unique(session, School(name=name, district=district),
+                          f"name: a school named {name!r} already exists")
 
 
 def create_class(session: Session, school_id: int, name: str) -> SchoolClass:
     if session.get(School, school_id) is None:
         raise NotFound(f"school {school_id} does not exist")
-    klass = SchoolClass(school_id=school_id, name=name)
-    try:
-        with session.begin_nested():
-            session.add(klass)
-            session.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"name: school {school_id} already has a class named {name!r}") from exc
-    return klass
+    return _insert_unique(session, SchoolClass(school_id=school_id, name=name),
+                          f"name: school {school_id} already has a class named {name!r}")
 
 
 def add_to_class(session: Session, class_id: int, user_id: int) -> None:

@@ -1,21 +1,8 @@
 """The item bank over HTTP on SQLite and PostgreSQL: knowledge points, search, versions, enemies."""
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-from support import START, World, build_world, make_client, make_runtime
-
-from exam_server.clock import ManualClock
-
-
-@pytest.fixture
-def world(database_url: str, tmp_path: Path) -> Iterator[World]:
-    clock = ManualClock(START)
-    runtime = make_runtime(database_url, tmp_path, clock)
-    yield build_world(make_client(runtime), runtime, clock, students=1)
-    runtime.engine.dispose()
+from support import World
 
 
 def _point(world: World, *path: str) -> int:

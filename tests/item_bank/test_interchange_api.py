@@ -1,26 +1,18 @@
 """Import and export over HTTP, into a real database: per-item reports, media, round trips."""
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support import START, World, build_world, make_client, make_runtime
+from support import World
 
-from exam_server.clock import ManualClock
 from item_bank.formats.moodle_xml import read_moodle_xml
 from models import Item
 
 SAMPLES = Path(__file__).parent / "samples"
 
 
-@pytest.fixture
-def world(database_url: str, tmp_path: Path) -> Iterator[World]:
-    clock = ManualClock(START)
-    runtime = make_runtime(database_url, tmp_path, clock)
-    yield build_world(make_client(runtime), runtime, clock, students=1)
-    runtime.engine.dispose()
 
 
 def _import(world: World, name: str, data: bytes, fmt: str = "auto", status: int = 200) -> dict[str, Any]:
