@@ -11,7 +11,8 @@ from exam_server.clock import system_clock
 from exam_server.db import create_db_engine, make_session_factory, session_scope
 from exam_server.services import accounts, exams
 from exam_server.settings import Settings
-from models import Exam, Role, SchoolClass, User
+from item_bank import knowledge
+from models import Exam, Item, ItemStatus, Role, SchoolClass, User
 
 PASSWORDS = {"admin": "admin-pass-1", "teacher": "teacher-pass-1", "student": "student-pass-1"}
 STUDENTS = [("student1", "张三 Zhang San"), ("student2", "李四 Li Si"), ("student3", "王五 Wang Wu"),
@@ -36,6 +37,36 @@ DEMO_ITEMS: list[tuple[str, str, dict[str, Any], float]] = [
 ]
 
 
+BANK_TOPICS = [("数学", "代数", "一次方程"), ("数学", "代数", "二次函数"), ("数学", "几何", "三角形"),
+               ("数学", "统计与概率", "概率")]
+
+
+def _bank_items(topic: int, n: int) -> tuple[str, str, dict[str, Any], float, float]:
+    """A small deterministic practice bank, so assembling a paper works in the demo."""
+    a, b = 3 + (n * 7 + topic) % 17, 2 + (n * 5 + topic * 3) % 13
+    if n % 3 == 0:
+        return ("numeric", f"计算 {a} × {b} = ? (Compute {a} × {b}.)",
+                {"answers": [{"value": a * b, "tolerance": 0}]}, 0.45 + 0.05 * (n % 5), 90)
+    if n % 3 == 1:
+        return ("true_false", f"{a} + {b} 大于 {a + b - 1 + n % 2 * 2}。 ({a} + {b} > {a + b - 1 + n % 2 * 2}.)",
+                {"correct": n % 2 == 0}, 0.8 - 0.04 * (n % 4), 30)
+    options = [{"id": letter, "text": str(a + b + delta)} for letter, delta in zip("ABCD", (-1, 0, 1, 2), strict=True)]
+    return ("single_choice", f"{a} + {b} = ? ", {"options": options, "correct": "B"}, 0.6 + 0.05 * (n % 4), 60)
+
+
+def _ensure_bank(session: Session, teacher: User) -> None:
+    if session.scalars(select(Item).where(Item.status == ItemStatus.REVIEWED)).first():
+        return
+    now = system_clock()
+    for topic, path in enumerate(BANK_TOPICS):
+        point = knowledge.ensure_path(session, path)
+        for n in range(10):
+            item_type, stem, definition, difficulty, seconds = _bank_items(topic, n)
+            item_bank.create_item(session, teacher.id, item_bank.ItemInput(
+                item_type, stem, definition, status=ItemStatus.REVIEWED, difficulty_estimate=difficulty,
+                time_seconds=seconds, knowledge_point_ids=[point.id], tags=["示范 demo"], source="demo"), now)
+
+
 def seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
     """Seed once (re-running keeps existing data and opens a fresh exam if none is open)."""
     engine = create_db_engine(settings.database_url)
@@ -43,6 +74,7 @@ def seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
         with session_scope(make_session_factory(engine, None)) as session:
             teacher = _ensure_people(session)
             _ensure_open_exam(session, teacher)
+            _ensure_bank(session, teacher)
     finally:
         engine.dispose()
     logins = [("admin", "admin", PASSWORDS["admin"]), ("teacher", "teacher", PASSWORDS["teacher"])]

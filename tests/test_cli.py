@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from exam_server.clock import system_clock
 from exam_server.jobs.queue import JobContext, JobQueue, build_broker
+from item_bank.assembly import Blueprint, DifficultyTarget, Section, assemble, check
+from item_bank.bank_pool import load_pool, load_tree
 from models import Attempt, AttemptState, AttemptStep, Exam, StepKind, User
 
 
@@ -36,6 +38,12 @@ def test_db_upgrade_and_demo_seed_are_repeatable(tmp_path: Path) -> None:
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(User)) == 7
         assert session.scalar(select(func.count()).select_from(Exam)) == 1
+        # the demo bank is rich enough to assemble a paper from
+        pool, tree = load_pool(session, None, datetime.now(UTC), 180), load_tree(session)
+        sections = (Section("选择", 5, ("single_choice",), 4.0), Section("判断", 5, ("true_false",), 2.0))
+        blueprint = Blueprint(sections=sections, difficulty=DifficultyTarget(mean=0.65, tolerance=0.1))
+        paper = assemble(blueprint, pool, tree)
+        assert check(blueprint, pool, tree, paper) == [] and len(paper.item_ids()) == 10
     engine.dispose()
 
 

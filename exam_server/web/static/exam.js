@@ -153,6 +153,127 @@
     return [el("label", { "for": id, "class": "visually-hidden", text: T.answer }), area, counter];
   }
 
+  /* The text an option shows: its printed label (after shuffling) when it has one. */
+  function optionText(option) { return option.label ? option.label + ". " + option.text : option.text; }
+
+  function choiceSelect(id, options, label) {
+    var select = el("select", { id: id, "aria-label": label || null },
+                    [el("option", { value: "", text: T.choose })]);
+    options.forEach(function (o) { select.appendChild(el("option", { value: o.id, text: optionText(o) })); });
+    return select;
+  }
+
+  /* matching: one drop-down of the choices per prompt; response {prompt id: choice id}. */
+  function matchingInputs(slot) {
+    var choices = slot.content.choices || [];
+    return (slot.content.prompts || []).map(function (prompt, i) {
+      var id = "s" + slot.id + "-m" + i;
+      var select = choiceSelect(id, choices, null);
+      select.setAttribute("data-prompt", prompt.id);
+      slot.inputs.push(select);
+      return el("div", { "class": "match-row" }, [el("label", { "for": id, text: optionText(prompt) }), select]);
+    });
+  }
+
+  /* ordering: a list with up/down buttons; response is the list of item ids once the student
+     has moved something (or confirmed the order as shown). */
+  function orderingInputs(slot) {
+    var items = slot.content.items || [];
+    slot.initialOrder = items.map(function (item) { return item.id; });
+    slot.sequence = slot.initialOrder.slice();
+    slot.touched = false;
+    slot.rows = {};
+    var list = el("ol", { "class": "order-list", id: "s" + slot.id + "-order", "aria-describedby": "s" + slot.id + "-ohint" });
+    items.forEach(function (item) {
+      var text = el("span", { "class": "order-text", text: item.text });
+      var up = el("button", { type: "button", "class": "btn", "aria-label": fmt("move_up_item", { text: item.text }),
+                              text: "↑ " + T.move_up });
+      var down = el("button", { type: "button", "class": "btn", "aria-label": fmt("move_down_item", { text: item.text }),
+                                text: "↓ " + T.move_down });
+      var row = el("li", { "data-order-id": item.id }, [text, up, down]);
+      up.addEventListener("click", function () { moveOrderItem(slot, item, -1, up, down); });
+      down.addEventListener("click", function () { moveOrderItem(slot, item, 1, down, up); });
+      slot.rows[item.id] = { row: row, up: up, down: down };
+      slot.inputs.push(up, down);
+      list.appendChild(row);
+    });
+    var keep = el("button", { type: "button", "class": "btn btn-link", text: T.keep_order });
+    keep.addEventListener("click", function () {
+      if (S.closed) { return; }
+      slot.touched = true;
+      onEdit(slot, 0);
+    });
+    slot.inputs.push(keep);
+    slot.keepButton = keep;
+    slot.orderList = list;
+    slot.announce = el("span", { "class": "visually-hidden", "aria-live": "polite" });
+    layoutOrder(slot);
+    return [list, el("div", { "class": "order-actions" }, [
+      el("span", { id: "s" + slot.id + "-ohint", "class": "hint", text: T.order_hint }), keep, slot.announce])];
+  }
+
+  function moveOrderItem(slot, item, step, pressed, other) {
+    if (S.closed) { return; }
+    var from = slot.sequence.indexOf(item.id);
+    var to = from + step;
+    if (from < 0 || to < 0 || to >= slot.sequence.length) { return; }
+    slot.sequence.splice(from, 1);
+    slot.sequence.splice(to, 0, item.id);
+    slot.touched = true;
+    layoutOrder(slot);
+    slot.announce.textContent = fmt("moved_to", { text: item.text, n: to + 1 });
+    (pressed.disabled ? other : pressed).focus();
+    onEdit(slot, 0);
+  }
+
+  function layoutOrder(slot) {
+    var last = slot.sequence.length - 1;
+    slot.sequence.forEach(function (id, index) {
+      var parts = slot.rows[id];
+      slot.orderList.appendChild(parts.row);   // appending in sequence order rearranges the list
+      parts.up.disabled = S.closed || index === 0;
+      parts.down.disabled = S.closed || index === last;
+    });
+    slot.keepButton.hidden = slot.touched;
+  }
+
+  /* inline_choice: a drop-down per gap, inside the stem where it says [[1]], [[2]]… (else below). */
+  var GAP_MARKER = /\[\[(\d+)\]\]/g;
+
+  function inlineChoiceInputs(slot) {
+    var gaps = slot.content.gaps || [];
+    var selects = gaps.map(function (gap, i) {
+      var select = choiceSelect("s" + slot.id + "-g" + i, gap.options || [], fmt("blank", { n: i + 1 }));
+      select.setAttribute("data-gap", String(i));
+      select.className = "inline-gap";
+      return select;
+    });
+    slot.inputs = selects.slice();
+    var placed = {};
+    var parts = [];
+    var at = 0;
+    var stem = slot.stem || "";
+    stem.replace(GAP_MARKER, function (marker, n, offset) {
+      var index = Number(n) - 1;
+      if (index < 0 || index >= selects.length || placed[index]) { return marker; }
+      parts.push(document.createTextNode(stem.slice(at, offset)));
+      parts.push(selects[index]);
+      placed[index] = true;
+      at = offset + marker.length;
+      return marker;
+    });
+    if (parts.length) {
+      parts.push(document.createTextNode(stem.slice(at)));
+      slot.stemNodes = parts;
+    }
+    return selects.map(function (select, i) {
+      if (placed[i]) { return null; }
+      select.className = "";
+      select.removeAttribute("aria-label");
+      return el("div", { "class": "gap-row" }, [el("label", { "for": select.id, text: fmt("blank", { n: i + 1 }) }), select]);
+    }).filter(Boolean);
+  }
+
   var RENDERERS = {
     single_choice: function (slot) { return choiceInputs(slot, "radio"); },
     multiple_choice: function (slot) { return choiceInputs(slot, "checkbox"); },
@@ -160,7 +281,10 @@
     fill_blank: blankInputs,
     numeric: numericInputs,
     short_answer: textInputs,
-    essay: textInputs
+    essay: textInputs,
+    matching: matchingInputs,
+    ordering: orderingInputs,
+    inline_choice: inlineChoiceInputs
   };
 
   function renderSlot(slot, number) {
@@ -171,11 +295,14 @@
       el("span", { "class": "q-number", text: fmt("question", { n: number }) }),
       el("span", { "class": "q-points", text: fmt("points", { n: slot.points }) })
     ]);
+    var answers = render(slot);   // may put inputs into the stem (slot.stemNodes)
+    var stem = slot.stemNodes ? el("p", { "class": "stem", id: "stem-" + slot.id }, slot.stemNodes)
+      : el("p", { "class": "stem", id: "stem-" + slot.id, text: slot.stem });
     var fieldset = el("fieldset", { "class": "item item-" + slot.type, id: "item-" + slot.id,
                                     "data-slot-id": slot.id, "aria-describedby": "stem-" + slot.id }, [
       legend,
-      el("p", { "class": "stem", id: "stem-" + slot.id, text: slot.stem }),
-      el("div", { "class": "answers" }, render(slot)),
+      stem,
+      el("div", { "class": "answers" }, answers),
       el("div", { "class": "item-foot" }, [slot.stateEl])
     ]);
     slot.inputs.forEach(function (input) { bindInput(slot, input); });
@@ -221,6 +348,15 @@
       case "numeric":
         var n = inputs[0].valueAsNumber;
         return isNaN(n) ? null : n;
+      case "matching":
+        var pairs = {};
+        inputs.forEach(function (i) { if (i.value) { pairs[i.getAttribute("data-prompt")] = i.value; } });
+        return Object.keys(pairs).length ? pairs : null;
+      case "ordering":
+        return slot.touched ? slot.sequence.slice() : null;
+      case "inline_choice":
+        var picks = inputs.map(function (i) { return i.value || null; });
+        return picks.some(function (v) { return v !== null; }) ? picks : null;
       default:
         return inputs[0].value === "" ? null : inputs[0].value;
     }
@@ -240,6 +376,22 @@
         break;
       case "fill_blank":
         inputs.forEach(function (i, k) { i.value = Array.isArray(response) && response[k] != null ? response[k] : ""; });
+        break;
+      case "matching":
+        inputs.forEach(function (i) {
+          var choice = response && typeof response === "object" ? response[i.getAttribute("data-prompt")] : null;
+          i.value = choice || "";
+        });
+        break;
+      case "ordering":
+        var valid = Array.isArray(response) && response.length === slot.initialOrder.length &&
+          slot.initialOrder.every(function (id) { return response.indexOf(id) >= 0; });
+        slot.sequence = valid ? response.slice() : slot.initialOrder.slice();
+        slot.touched = valid;
+        layoutOrder(slot);
+        break;
+      case "inline_choice":
+        inputs.forEach(function (i, k) { i.value = Array.isArray(response) && response[k] ? response[k] : ""; });
         break;
       default:
         inputs[0].value = response === null || response === undefined ? "" : String(response);

@@ -1,4 +1,5 @@
-/* The sign-in form: POST /api/auth/login, keep the tokens, go to the student's page. */
+/* The sign-in form: POST /api/auth/login, keep the tokens, go to the page for the user's role
+   (teachers and admins: /teacher, everyone else: /student) unless ?next= names a page. */
 "use strict";
 
 (function () {
@@ -6,9 +7,14 @@
   var button = document.getElementById("login-button");
   var error = document.getElementById("login-error");
 
-  function nextUrl() {
+  function homeFor(user) {
+    var role = user && user.role;
+    return role === "teacher" || role === "admin" ? "/teacher" : "/student";
+  }
+
+  function nextUrl(user) {
     var next = new URLSearchParams(location.search).get("next") || "";
-    return next.charAt(0) === "/" && next.charAt(1) !== "/" ? next : "/student";
+    return next.charAt(0) === "/" && next.charAt(1) !== "/" ? next : homeFor(user);
   }
 
   function showError(message) {
@@ -36,7 +42,7 @@
       return resp.json().catch(function () { return {}; }).then(function (body) {
         if (!resp.ok) { throw new Error(resp.status === 401 ? T.login_failed : (body.detail || T.network_error)); }
         Auth.store(body);
-        location.href = nextUrl();
+        location.href = nextUrl(body.user);
       });
     }).catch(function (err) {
       setBusy(false);

@@ -1,0 +1,280 @@
+"""Reading the XLSX question list: find the header row, then turn each row into an ItemDraft.
+
+One bad row never aborts the file: it becomes a rejected outcome naming its row and column.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+from grading import GradingError, validate_definition
+from item_bank.formats.common import MAX_ITEMS, check_size
+from item_bank.formats.draft import FormatError, ImportOutcome, ImportReport, ItemDraft
+from item_bank.formats.xlsx_columns import (
+    COLUMNS,
+    LETTERS,
+    REQUIRED,
+    TYPE_NAMES,
+    cell_text,
+    difficulty,
+    fold,
+    header_key,
+    knowledge_points,
+    points,
+    split_tags,
+    split_unescaped,
+)
+
+MAX_UNCOMPRESSED = 100 * 1024 * 1024
+_TYPE_ALIASES = {
+    "单选题": "single_choice", "单选": "single_choice", "单项选择题": "single_choice", "选择题": "single_choice",
+    "多选题": "multiple_choice", "多选": "multiple_choice", "多项选择题": "multiple_choice",
+    "不定项选择题": "multiple_choice", "判断题": "true_false", "判断": "true_false", "是非题": "true_false",
+    "填空题": "fill_blank", "填空": "fill_blank", "数值题": "numeric", "计算题": "numeric",
+    "简答题": "short_answer", "简答": "short_answer", "问答题": "short_answer",
+    "作文题": "essay", "作文": "essay", "论述题": "essay",
+    "singlechoice": "single_choice", "multiplechoice": "multiple_choice", "truefalse": "true_false",
+    "fillblank": "fill_blank", "fillintheblank": "fill_blank", "shortanswer": "short_answer",
+}
+_TRUE = {"对", "正确", "是", "t", "true", "√", "✓", "✔", "y", "yes"}
+_FALSE = {"错", "错误", "否", "f", "false", "×", "✗", "✘", "x", "n", "no"}
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_NUMERIC_ANSWER = re.compile(rf"^({_NUMBER})\s*(?:(?:±|\+-|\+/-)\s*({_NUMBER}))?\s*(\D.*)?$")
+
+
+class RowError(Exception):
+    def __init__(self, column: str, detail: str) -> None:
+        super().__init__(detail)
+        self.column = column
+        self.detail = detail
+
+
+def read_xlsx(data: bytes) -> ImportReport:
+    """Read the question list; raises FormatError if this is not a workbook or lacks columns."""
+    check_size(data, "XLSX file")
+    rows = _sheet_rows(data)
+    header_row, columns = _find_header(rows)
+    report = ImportReport(format="xlsx")
+    for row_number, values in rows[header_row:]:
+        cells = {key: values[i] if i < len(values) else None for key, i in columns.items()}
+        if all(cell_text(v) == "" for v in cells.values()):
+            continue
+        if len(report.outcomes) >= MAX_ITEMS:
+            raise FormatError(f"XLSX file: more than {MAX_ITEMS} questions")
+        report.outcomes.append(_row_outcome(len(report.outcomes), row_number, cells))
+    return report
+
+
+def _sheet_rows(data: bytes) -> list[tuple[int, tuple[Any, ...]]]:
+    _check_zip(data)
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
+        raise FormatError(f"XLSX file: not a readable workbook ({type(exc).__name__})") from None
+    try:
+        best: list[tuple[int, tuple[Any, ...]]] = []
+        for sheet in workbook.worksheets:
+            rows = [(n, tuple(r)) for n, r in enumerate(sheet.iter_rows(values_only=True), start=1)]
+            if not best:
+                best = rows
+            if _header_columns(rows) is not None:
+                return rows
+        return best
+    finally:
+        workbook.close()
+
+
+def _check_zip(data: bytes) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        raise FormatError("XLSX file: not a workbook (an .xlsx file is a ZIP; this is not one)") from None
+    if total > MAX_UNCOMPRESSED:
+        raise FormatError(f"XLSX file: unpacks to {total} bytes; the limit is {MAX_UNCOMPRESSED}")
+
+
+def _columns(values: tuple[Any, ...]) -> dict[str, int]:
+    columns: dict[str, int] = {}
+    for index, value in enumerate(values):
+        key = header_key(value)
+        if key and key not in columns:
+            columns[key] = index
+    return columns
+
+
+def _header_columns(rows: list[tuple[int, tuple[Any, ...]]]) -> tuple[int, dict[str, int]] | None:
+    for position, (_, values) in enumerate(rows[:10]):
+        columns = _columns(values)
+        if all(key in columns for key in REQUIRED):
+            return position + 1, columns
+    return None
+
+
+def _find_header(rows: list[tuple[int, tuple[Any, ...]]]) -> tuple[int, dict[str, int]]:
+    found = _header_columns(rows)
+    if found is not None:
+        return found
+    first = next((values for _, values in rows if any(cell_text(v) for v in values)), ())
+    present = _columns(first)
+    missing = ", ".join(COLUMNS[key] for key in REQUIRED if key not in present)
+    raise FormatError(f"XLSX file: missing required column(s) {missing} in the header row")
+
+
+@dataclass
+class _Row:
+    number: int
+    cells: dict[str, Any]
+
+    def text(self, key: str) -> str:
+        return cell_text(self.cells.get(key))
+
+    def where(self, key: str) -> str:
+        return f"第 {self.number} 行 (row {self.number}), {COLUMNS[key]}"
+
+
+def _row_outcome(index: int, number: int, cells: dict[str, Any]) -> ImportOutcome:
+    row = _Row(number, cells)
+    label = f"第 {number} 行 (row {number})" + (f" {row.text('id')}" if row.text("id") else "")
+    notes: list[str] = []
+    try:
+        draft = _draft(row, notes)
+    except RowError as exc:
+        return ImportOutcome(index, label, "rejected", [f"{row.where(exc.column)}: {exc.detail}"])
+    return ImportOutcome(index, label, "converted" if notes else "imported", notes, draft)
+
+
+def _draft(row: _Row, notes: list[str]) -> ItemDraft:
+    item_type = _item_type(row.text("type"))
+    stem = row.text("stem")
+    if not stem:
+        raise RowError("stem", "the stem is empty")
+    definition = _READERS[item_type](row, notes)
+    try:
+        definition = validate_definition(item_type, definition)
+    except GradingError as exc:
+        raise RowError("answer", exc.detail) from None
+    draft = ItemDraft(type=item_type, stem=stem, definition=definition)
+    draft.explanation = row.text("explanation") or None
+    draft.knowledge_points = knowledge_points(row.text("knowledge"))
+    draft.difficulty = _field(row, "difficulty", difficulty)
+    draft.default_points = _field(row, "points", points)
+    draft.tags = split_tags(row.text("tags"))
+    draft.source = row.text("source") or None
+    draft.external_id = row.text("id") or None
+    return draft
+
+
+def _field(row: _Row, key: str, parse: Callable[[Any], float | None]) -> float | None:
+    try:
+        return parse(row.cells.get(key))
+    except ValueError as exc:
+        raise RowError(key, str(exc)) from None
+
+
+def _item_type(value: str) -> str:
+    folded = fold(value)
+    key = re.sub(r"[\s_-]", "", folded.lower())
+    if folded in TYPE_NAMES:
+        return folded
+    if key in _TYPE_ALIASES:
+        return _TYPE_ALIASES[key]
+    if not folded:
+        raise RowError("type", "the type is empty")
+    known = "/".join(TYPE_NAMES.values())
+    raise RowError("type", f"{value!r} is not a type this list supports ({known}, or the English names)")
+
+
+def _options(row: _Row) -> list[dict[str, str]]:
+    filled = [(x, row.text(f"option_{x}")) for x in LETTERS]
+    last = max((i for i, (_, text) in enumerate(filled) if text), default=-1)
+    for letter, text in filled[: last + 1]:
+        if not text:
+            raise RowError(f"option_{letter}", "empty, but a later option is filled")
+    if last < 1:
+        raise RowError("option_A", "a choice question needs at least two options (选项A, 选项B)")
+    return [{"id": letter, "text": text} for letter, text in filled[: last + 1]]
+
+
+def _letters(row: _Row, options: list[dict[str, str]]) -> list[str]:
+    answer = fold(row.text("answer")).upper()
+    if not answer:
+        raise RowError("answer", "the answer is empty")
+    letters = [c for c in answer if not re.match(r"[\s,，、;；]", c)]
+    ids = [o["id"] for o in options]
+    for letter in letters:
+        if letter not in ids:
+            raise RowError("answer", f"{letter!r} is not an option (options: {''.join(ids)})")
+    return list(dict.fromkeys(letters))
+
+
+def _single(row: _Row, notes: list[str]) -> dict[str, Any]:
+    options = _options(row)
+    letters = _letters(row, options)
+    if len(letters) != 1:
+        raise RowError("answer", f"a single-choice question takes one letter, got {row.text('answer')!r}")
+    return {"options": options, "correct": letters[0]}
+
+
+def _multiple(row: _Row, notes: list[str]) -> dict[str, Any]:
+    options = _options(row)
+    return {"options": options, "correct": _letters(row, options)}
+
+
+def _true_false(row: _Row, notes: list[str]) -> dict[str, Any]:
+    answer = fold(row.text("answer")).lower()
+    if answer in _TRUE or answer in _FALSE:
+        if any(row.text(f"option_{x}") for x in LETTERS):
+            notes.append("判断题的选项被忽略 (options of a true/false question were ignored)")
+        return {"correct": answer in _TRUE}
+    if not answer:
+        raise RowError("answer", "the answer is empty")
+    raise RowError("answer", f"{row.text('answer')!r} is not 对/错 (true/false; also 正确/错误, T/F, √/×)")
+
+
+def _fill_blank(row: _Row, notes: list[str]) -> dict[str, Any]:
+    answer = row.text("answer").replace("｜", "|").replace("／", "/")
+    if not answer:
+        raise RowError("answer", "the answer is empty")
+    blanks = []
+    for number, blank in enumerate(split_unescaped(answer, "|"), start=1):
+        texts = [t.strip() for t in split_unescaped(blank, "/") if t.strip()]
+        if not texts:
+            raise RowError("answer", f"blank {number} has no answer (blanks are separated by |)")
+        blanks.append({"answers": [{"text": t, "fraction": 1.0} for t in dict.fromkeys(texts)]})
+    return {"blanks": blanks}
+
+
+def _numeric(row: _Row, notes: list[str]) -> dict[str, Any]:
+    raw = row.cells.get("answer")
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return {"answers": [{"value": float(raw), "tolerance": 0.0}]}
+    answer = fold(row.text("answer")).replace("\u2212", "-")
+    match = _NUMERIC_ANSWER.match(answer)
+    if not match:
+        detail = "the answer is empty" if not answer else f"{row.text('answer')!r} is not a number (e.g. 3.14±0.01)"
+        raise RowError("answer", detail)
+    value, tolerance, unit = match.groups()
+    definition: dict[str, Any] = {"answers": [{"value": float(value), "tolerance": abs(float(tolerance or 0))}]}
+    if unit and unit.strip():
+        definition["unit"] = unit.strip()
+    return definition
+
+
+def _manual(row: _Row, notes: list[str]) -> dict[str, Any]:
+    reference = row.text("answer")
+    return {"reference_answer": reference} if reference else {}
+
+
+_READERS: dict[str, Callable[[_Row, list[str]], dict[str, Any]]] = {
+    "single_choice": _single, "multiple_choice": _multiple, "true_false": _true_false,
+    "fill_blank": _fill_blank, "numeric": _numeric, "short_answer": _manual, "essay": _manual,
+}
