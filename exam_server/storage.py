@@ -41,6 +41,9 @@ class FileStore:
             partial.replace(path)  # atomic: a reader never sees half a file
         return {"name": name, "mime_type": mime_type, "sha256": digest, "size": len(data)}
 
+    def has(self, sha256: str) -> bool:
+        return bool(_SHA256.match(sha256)) and self._path(sha256).exists()
+
     def get(self, sha256: str) -> bytes:
         path = self._path(sha256)
         if not path.exists():

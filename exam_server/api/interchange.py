@@ -104,6 +104,29 @@ def template(_: StaffDep) -> Response:
                      headers={"Content-Disposition": "attachment; filename*=UTF-8''question-template.xlsx"})
 
 
+class MediaOut(BaseModel):
+    name: str
+    mime_type: str
+    sha256: str
+    size: int
+
+
+MAX_MEDIA_BYTES = 10 * 1024 * 1024
+
+
+@router.post("/api/media", status_code=201)
+def upload_media(file: Annotated[UploadFile, File(description="an image for an item")], _: StaffDep,
+                 runtime: RuntimeDep) -> MediaOut:
+    """Store an image; reference it from an item's ``media`` and its stem as ``![alt](media:NAME)``."""
+    data = file.file.read(MAX_MEDIA_BYTES + 1)
+    if len(data) > MAX_MEDIA_BYTES:
+        raise Unprocessable(f"file: {file.filename} is larger than {MAX_MEDIA_BYTES} bytes")
+    mime_type = sniff_media_type(data)
+    if not mime_type.startswith("image/"):
+        raise Unprocessable(f"file: {file.filename} is not a PNG, JPEG, GIF or WebP image")
+    return MediaOut(**media_store(runtime).put(data, file.filename or "image", mime_type))
+
+
 @router.get("/api/media/{sha256}")
 def media(sha256: str, _: UserDep, runtime: RuntimeDep) -> Response:
     """Images referenced by item stems (content-addressed, so the URL never changes)."""

@@ -8,11 +8,20 @@ from pydantic import BaseModel, Field
 import grading
 import item_bank
 from exam_server.deps import RuntimeDep, SessionDep, StaffDep, atomic
+from exam_server.errors import NotFound
+from exam_server.storage import FileStore
 from item_bank import items as bank_items
 from item_bank.search import ItemQuery, search_items
 from models import Item, ItemStatus
 
 router = APIRouter(prefix="/api/items", tags=["item bank"])
+
+
+class MediaRef(BaseModel):
+    name: str = Field(min_length=1, max_length=300)
+    mime_type: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int = Field(ge=0)
 
 
 class ItemIn(BaseModel):
@@ -33,6 +42,7 @@ class ItemIn(BaseModel):
     irt_c: float | None = Field(default=None, ge=0, lt=1)
     irt_n: int | None = Field(default=None, ge=0, description="sample size the IRT parameters came from")
     knowledge_point_ids: list[int] = Field(default_factory=list)
+    media: list[MediaRef] = Field(default_factory=list, description="images uploaded with POST /api/media")
 
     def to_input(self) -> bank_items.ItemInput:
         return bank_items.ItemInput(**self.model_dump())
@@ -64,6 +74,7 @@ class ItemOut(BaseModel):
     irt_c: float | None
     irt_n: int | None
     exposure_count: int
+    media: list[dict[str, Any]]
     knowledge_point_ids: list[int]
 
     @classmethod
@@ -81,6 +92,13 @@ class StatusIn(BaseModel):
     status: ItemStatus
 
 
+def _check_media(runtime: RuntimeDep, body: ItemIn) -> None:
+    store = FileStore(runtime.settings.data_dir / "media")
+    for index, ref in enumerate(body.media):
+        if not store.has(ref.sha256):
+            raise NotFound(f"media[{index}]: {ref.sha256} was never uploaded (POST /api/media first)")
+
+
 def _out(session: SessionDep, items: list[Item]) -> list[ItemOut]:
     points = bank_items.knowledge_points_of(session, [i.id for i in items])
     return [ItemOut.of(i, points[i.id]) for i in items]
@@ -89,6 +107,7 @@ def _out(session: SessionDep, items: list[Item]) -> list[ItemOut]:
 @router.post("", status_code=201)
 @atomic
 def create_item(body: ItemIn, user: StaffDep, runtime: RuntimeDep, session: SessionDep) -> ItemOut:
+    _check_media(runtime, body)
     item = item_bank.create_item(session, user.id, body.to_input(), runtime.clock())
     return _out(session, [item])[0]
 
@@ -129,6 +148,7 @@ def get_item(item_id: int, _: StaffDep, session: SessionDep) -> ItemOut:
 @atomic
 def update_item(item_id: int, body: ItemIn, _: StaffDep, runtime: RuntimeDep, session: SessionDep) -> ItemOut:
     """Edit an item. If an exam already used it, the edit becomes a new version (the response's id)."""
+    _check_media(runtime, body)
     item = bank_items.update_item(session, item_id, body.to_input(), runtime.clock())
     return _out(session, [item])[0]
 

@@ -90,3 +90,24 @@ def test_template_and_formats_are_offered(world: World) -> None:
     assert _import(world, "template.xlsx", template.content)["counts"] == {"imported": 0, "converted": 0,
                                                                           "rejected": 0}
     assert world.call("GET", "/api/interchange/template.xlsx", "s1").status_code == 403
+
+
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+       b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+def test_uploaded_image_is_attached_to_an_item(world: World) -> None:
+    r = world.call("POST", "/api/media", "teacher", files={"file": ("图.png", PNG)})
+    assert r.status_code == 201, r.text
+    ref = r.json()
+    assert ref["mime_type"] == "image/png" and ref["size"] == len(PNG)
+    item = world.ok("POST", "/api/items", "teacher", json={
+        "type": "true_false", "stem": "看图判断 ![图](media:图.png)", "definition": {"correct": True}, "media": [ref]})
+    assert item["media"][0]["sha256"] == ref["sha256"]
+    assert world.call("GET", f"/api/media/{ref['sha256']}", "s1").content == PNG
+    dangling = world.call("POST", "/api/items", "teacher", json={
+        "type": "true_false", "stem": "x", "definition": {"correct": True}, "media": [{**ref, "sha256": "a" * 64}]})
+    assert dangling.status_code == 404 and "media[0]" in dangling.json()["detail"]
+    not_image = world.call("POST", "/api/media", "teacher", files={"file": ("x.png", b"<svg onload=alert(1)>")})
+    assert not_image.status_code == 422 and "not a PNG" in not_image.json()["detail"]
+    assert world.call("POST", "/api/media", "s1", files={"file": ("x.png", PNG)}).status_code == 403
