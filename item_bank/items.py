@@ -142,4 +142,9 @@ def list_items(session: Session, author_id: int | None, limit: int, offset: int)
 
 def item_student_view(item: Item) -> dict[str, Any]:
     """What a candidate may see of an item: stem, type and the key-free definition."""
-    return {"type": item.type, "stem": item.stem, "content": grading.student_view(item.type, item.definition)}
+    view: dict[str, Any] = {"type": item.type, "stem": item.stem,
+                            "content": grading.student_view(item.type, item.definition)}
+    if item.media:
+        # Names and content ids only; the stem refers to pictures as ![alt](media:NAME).
+        view["media"] = [{"name": m["name"], "sha256": m["sha256"]} for m in item.media]
+    return view

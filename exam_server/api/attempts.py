@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from exam_server.deps import RuntimeDep, SessionDep, StudentDep, UserDep, atomic
 from exam_server.errors import Forbidden, NotFound
+from exam_server.media_links import with_media_links
 from exam_server.runtime import Runtime
 from exam_server.services import attempts, exams
 from item_bank import paper_student_view
@@ -107,8 +108,9 @@ def _attempt_out(runtime: Runtime, session: Session, attempt: Attempt) -> Attemp
         attempt_id=attempt.id, exam_id=exam.id, exam_title=exam.title, state=attempt.state,
         started_at=attempt.started_at, deadline=attempt.deadline, server_time=runtime.clock(),
         finished_at=attempt.finished_at,
-        paper=variant_view(_paper_view(runtime, session, exam), attempt.variant_seed, exam.shuffle_items,
-                           exam.shuffle_options),
+        paper=with_media_links(variant_view(_paper_view(runtime, session, exam), attempt.variant_seed,
+                                            exam.shuffle_items, exam.shuffle_options),
+                               runtime.settings.signing_key, runtime.clock()),
         answers=[SavedAnswer(slot_id=a.slot_id, response=a.response, client_seq=a.client_seq, saved_at=a.saved_at)
                  for a in answers],
     )

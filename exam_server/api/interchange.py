@@ -12,6 +12,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from exam_server import media_links
 from exam_server.deps import RuntimeDep, SessionDep, StaffDep, UserDep, atomic
 from exam_server.errors import Unprocessable
 from exam_server.storage import FileStore, sniff_media_type
@@ -130,7 +131,17 @@ def upload_media(file: Annotated[UploadFile, File(description="an image for an i
 @router.get("/api/media/{sha256}")
 def media(sha256: str, _: UserDep, runtime: RuntimeDep) -> Response:
     """Images referenced by item stems (content-addressed, so the URL never changes)."""
-    data = media_store(runtime).get(sha256)
+    return _media_response(media_store(runtime).get(sha256))
+
+
+@router.get("/media/{sha256}", include_in_schema=False)
+def signed_media(sha256: str, exp: int, sig: str, runtime: RuntimeDep) -> Response:
+    """The same images through a signed, expiring link (what exam pages put in <img src>)."""
+    media_links.verify(runtime.settings.signing_key, sha256, exp, sig, runtime.clock())
+    return _media_response(media_store(runtime).get(sha256))
+
+
+def _media_response(data: bytes) -> Response:
     return Response(data, media_type=sniff_media_type(data), headers={
         "Cache-Control": "private, max-age=31536000, immutable",
         "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'"})

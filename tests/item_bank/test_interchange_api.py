@@ -111,3 +111,22 @@ def test_uploaded_image_is_attached_to_an_item(world: World) -> None:
     not_image = world.call("POST", "/api/media", "teacher", files={"file": ("x.png", b"<svg onload=alert(1)>")})
     assert not_image.status_code == 422 and "not a PNG" in not_image.json()["detail"]
     assert world.call("POST", "/api/media", "s1", files={"file": ("x.png", PNG)}).status_code == 403
+
+
+def test_exam_pages_get_signed_links_to_item_images(world: World) -> None:
+    ref = world.call("POST", "/api/media", "teacher", files={"file": ("图.png", PNG)}).json()
+    item = world.ok("POST", "/api/items", "teacher", json={
+        "type": "true_false", "stem": "看图 ![图](media:图.png)", "definition": {"correct": True}, "media": [ref]})
+    paper = world.ok("POST", "/api/papers", "teacher", json={
+        "title": "看图", "sections": [{"title": "一", "slots": [{"item_id": item["id"], "points": 1}]}]})
+    exam = world.ok("POST", "/api/exams", "teacher", json={
+        "title": "看图", "paper_id": paper["id"], "class_id": world.ids["klass"],
+        "opens_at": world.clock().isoformat(), "closes_at": "2099-01-01T00:00:00+00:00", "duration_minutes": 10})
+    slot = world.ok("POST", f"/api/exams/{exam['id']}/attempt", "s1")["paper"]["sections"][0]["slots"][0]
+    url = slot["media"][0]["url"]
+    assert slot["media"][0]["name"] == "图.png"
+    assert world.client.get(url).content == PNG  # no bearer token: the signature is the permission
+    assert world.client.get(url.replace("sig=", "sig=0")).status_code == 403
+    world.clock.advance(hours=13)
+    expired = world.client.get(url)
+    assert expired.status_code == 403 and "expired" in expired.json()["detail"]
