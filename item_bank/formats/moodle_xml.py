@@ -15,7 +15,10 @@ and the Cloze (multianswer) text in :mod:`item_bank.formats.moodle_cloze`.
 
 from __future__ import annotations
 
+from item_bank.formats.moodle_cloze import Definition as Definition
+from item_bank.formats.moodle_read import Reader as Reader
 from item_bank.formats.moodle_read import read_moodle_xml
+from item_bank.formats.moodle_write import Writer as Writer
 from item_bank.formats.moodle_write import write_moodle_xml
 
 __all__ = ["read_moodle_xml", "write_moodle_xml"]
