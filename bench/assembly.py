@@ -8,6 +8,7 @@ checker. Progress goes to stderr; the last stdout line is one JSON object with t
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
@@ -142,15 +143,18 @@ def infeasible(pool: Pool, tree: KnowledgeTree, bp: Blueprint) -> dict[str, Any]
 
 
 def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seed", type=int, default=20240601, help="bank seed (default 20240601; 7 is another)")
+    seed = ap.parse_args().seed
     t_all = time.perf_counter()
     tree = make_tree()
-    log("building 100,000-item bank ...")
-    pool = make_pool(100_000, tree, seed=20240601)
+    log(f"building 100,000-item bank (seed {seed}) ...")
+    pool = make_pool(100_000, tree, seed=seed)
     t0 = time.perf_counter()
     pool_index(pool, tree)
     index_seconds = time.perf_counter() - t0
     bp = blueprint(pool, tree, fixed_items(pool))
-    out: dict[str, Any] = {"items": len(pool.items), "knowledge_points": len(tree.parents),
+    out: dict[str, Any] = {"bank_seed": seed, "items": len(pool.items), "knowledge_points": len(tree.parents),
                            "constraints": n_constraints(bp), "index_seconds": round(index_seconds, 3)}
     highs, cpsat = single(pool, tree, bp, "highs"), single(pool, tree, bp, "cpsat")
     log(json.dumps(highs))

@@ -48,7 +48,7 @@ $CATEGORY: 数学/函数
 
 ::e2e-broken:: E2E 这道题的答案块没有结束 {=甲 ~乙
 """
-BROKEN_LINE = 14
+BROKEN_LINE = next(n for n, line in enumerate(GIFT.splitlines(), 1) if line.startswith("::e2e-broken::"))
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +117,7 @@ def test_teacher_imports_reviews_assembles_and_schedules(server: Server, page: A
     # ---- import a GIFT file: two stored, one rejected with its line ----
     nav.get_by_role("link", name="导入导出").click()
     page.wait_for_url(f"{base}/teacher/import")
-    expect(page.get_by_label("格式")).to_have_value("auto")
+    expect(page.get_by_label("文件格式")).to_have_value("auto")
     gift = tmp_path / "e2e.gift"
     gift.write_text(GIFT, encoding="utf-8")
     page.get_by_label("题目文件").set_input_files(str(gift))
@@ -130,7 +130,7 @@ def test_teacher_imports_reviews_assembles_and_schedules(server: Server, page: A
     expect(report.locator('tr[data-import-status="imported"]')).to_have_count(2)
     rejected = report.locator('tr[data-import-status="rejected"]')
     expect(rejected).to_have_count(1)
-    expect(rejected).to_contain_text(f"line {BROKEN_LINE}")
+    expect(rejected.locator("td ul.messages")).to_contain_text(f"line {BROKEN_LINE}: '{{' is never closed")
     expect(rejected).to_contain_text("已拒绝")
     links = report.locator('tr[data-import-status="imported"] a')
     imported = sorted(int(str(links.nth(i).get_attribute("href")).split("=")[-1]) for i in range(2))
@@ -161,10 +161,23 @@ def test_teacher_imports_reviews_assembles_and_schedules(server: Server, page: A
     editor.get_by_label("题型定义（JSON）").fill('{"options": [], "correct": "A"}')
     editor.get_by_role("button", name="保存").click()
     expect(editor.locator("#editor-error")).to_contain_text("definition.options")
+    shot(page, "teacher-editor.png")
     editor.get_by_role("button", name="关闭").click()
     page.get_by_role("button", name=f"题目 {imported[0]} 的版本").click()
     expect(page.locator("#versions-rows tr")).to_have_count(1)
     shot(page, "teacher-bank.png")
+
+    # ---- export the bank selection (kept in sessionStorage) as GIFT ----
+    page.get_by_role("navigation", name="教师功能").get_by_role("link", name="导入导出").click()
+    export = page.locator("#export")
+    expect(export.get_by_label("所选题目（1 题")).to_be_checked()
+    export.get_by_label("导出格式").select_option("gift")
+    with page.expect_download() as info:
+        export.get_by_role("button", name="导出", exact=True).click()
+    download = info.value
+    assert download.suggested_filename == "items-gift.gift"
+    assert "E2E 一次函数" in Path(download.path()).read_text(encoding="utf-8")
+    expect(page.locator("#export-status")).to_have_text("已导出 1 道题。")
 
     # ---- assemble: a feasible blueprint, then an impossible one ----
     page.get_by_role("navigation", name="教师功能").get_by_role("link", name="组卷").click()
@@ -178,7 +191,7 @@ def test_teacher_imports_reviews_assembles_and_schedules(server: Server, page: A
     kp = page.locator("#kp-rows fieldset").first
     with client(base, TEACHER, TEACHER_PASSWORD) as api:
         node = next(p["id"] for p in api.get("/api/knowledge-points").json() if p["path"] == ["数学", "函数"])
-    kp.get_by_label("知识点").select_option(str(node))
+    kp.get_by_label("知识点", exact=True).select_option(str(node))
     kp.get_by_label("最少题数").fill("2")
     expect(page.get_by_label("班级编号")).to_have_value("1")
     page.get_by_role("button", name="预览组卷").click()
@@ -258,6 +271,18 @@ def test_teacher_pages_in_english(server: Server, browser: Any) -> None:
         expect(pg.locator("#infeasible h2")).to_have_text("The bank cannot meet this blueprint")
         expect(pg.locator('#infeasible li[data-constraint="sections[0].count"]')).to_contain_text("you asked for 400")
         shot(pg, "teacher-infeasible-en-mobile.png")
+        # Two parallel forms (A/B) from the whole bank, drafts included.
+        pg.locator("#section-rows fieldset").first.get_by_label("Items", exact=True).fill("2")
+        pg.get_by_label("Number of forms").fill("2")
+        pg.get_by_label("Draft").check()
+        pg.get_by_role("button", name="Preview").click()
+        for index, name in enumerate(("Form A", "Form B")):
+            form = pg.locator(f"#form-{index}")
+            expect(form.get_by_role("heading", level=2)).to_have_text(name)
+            expect(form.locator("[data-verdict]")).to_have_text("All requirements met")
+            expect(form.locator("tr[data-item-id]")).to_have_count(2)
+        expect(pg.locator("#infeasible")).to_be_hidden()
+        shot(pg, "teacher-forms-en-mobile.png")
     finally:
         context.close()
 

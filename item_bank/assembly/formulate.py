@@ -63,6 +63,8 @@ class Formulation:
     y_lo: float = 0.0
     y_hi: float = INF
     n_x: int = 0  # leading columns that are the paper itself (the rest: shadow forms)
+    relax_tail: bool = False  # columns from n_x on may be fractional (a relaxed shadow; HiGHS only)
+    y_floor: float = 0.0  # a known lower bound on the objective (solver hint only; never reported)
 
     @property
     def n_cols(self) -> int:
@@ -133,17 +135,17 @@ def _items(f: Formulation) -> None:
     order, uniq, span = _cols_by_item(f)
     fixed_pos = {ix.pos_of_id[i]: k for k, i in enumerate(bp.fixed_items) if i in ix.pos_of_id}
     g_once = f.group("items.once", *texts.once())
-    ones = np.ones(8)
-    for p, (st, n) in zip(uniq.tolist(), span.tolist(), strict=True):
-        k = fixed_pos.get(p)
-        if k is None and n < 2:
-            continue
+    fixed_w = np.flatnonzero(np.isin(uniq, np.fromiter(fixed_pos, dtype=np.int64, count=len(fixed_pos))))
+    # only items with several columns (or fixed ones) need a row: a vectorised filter, then a short loop
+    for w in np.union1d(np.flatnonzero(span[:, 1] >= 2), fixed_w).tolist():
+        st, n = int(span[w, 0]), int(span[w, 1])
         cols = order[st : st + n]
+        k = fixed_pos.get(int(uniq[w]))
         if k is None:
-            f.rows.append(Row(g_once, cols, ones[:n].copy(), -INF, 1.0, "item"))
+            f.rows.append(Row(g_once, cols, np.ones(n), -INF, 1.0, "item"))
         else:
             g = f.group(f"fixed_items[{k}]", *texts.fixed(bp.fixed_items[k]))
-            f.rows.append(Row(g, cols, ones[:n].copy(), 1.0, 1.0, "item"))
+            f.rows.append(Row(g, cols, np.ones(n), 1.0, 1.0, "item"))
 
 
 def _totals(f: Formulation) -> None:

@@ -56,3 +56,17 @@ def deviation(f: Formulation, x: FloatArr) -> float:
 
 def round_x(values: FloatArr, ub: FloatArr) -> IntArr:
     return np.clip(np.rint(values), 0, ub).astype(np.int64)
+
+
+def model_violations(f: Formulation, x: FloatArr, tol: float = 1e-6) -> int:
+    """Rows of f (deviation rows excluded) that x breaks by more than tol: a cheap re-check of a
+    solver's answer before a race accepts it (the independent checker still runs afterwards)."""
+    bad = 0
+    for r in f.rows:
+        if f.relax_tail and len(r.idx) and int(r.idx.max()) >= f.n_x:
+            continue  # touches the fractional shadow: nothing to check on a rounded copy
+        act = float(r.val @ x[r.idx])
+        slack = tol * max(1.0, abs(act))
+        if act < r.lo - slack or act > r.hi + slack:
+            bad += 1
+    return bad

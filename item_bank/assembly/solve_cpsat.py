@@ -8,6 +8,7 @@ spends its whole time limit trying to prove a zero bound.
 from __future__ import annotations
 
 import math
+import threading
 import time
 
 import numpy as np
@@ -46,7 +47,7 @@ def _build(f: Formulation, active: set[int] | None) -> Built:
     xs = [m.new_int_var(0, int(u), "") for u in f.col_ub.tolist()]
     y = None
     if f.dev:
-        ylo = math.ceil(f.y_lo * _Y_SCALE - 1e-9)
+        ylo = math.ceil(max(f.y_lo, f.y_floor) * _Y_SCALE - 1e-9)
         yhi = _BIG if f.y_hi == math.inf else math.floor(f.y_hi * _Y_SCALE)
         y = m.new_int_var(ylo, yhi, "y")
         m.minimize(y)
@@ -64,8 +65,9 @@ def _build(f: Formulation, active: set[int] | None) -> Built:
 
 def solve_cpsat(
     f: Formulation, time_limit: float = 10.0, rel_gap: float = 1e-4, active: set[int] | None = None,
-    workers: int = 2,
+    workers: int = 2, seed: int = 0, stop: threading.Event | None = None,
 ) -> RawSolution:
+    """``stop`` (set by a portfolio race) ends the search early from another thread."""
     t0 = time.perf_counter()
     if any(not float(d.weight).is_integer() for d in f.dev):
         raise ValueError("CP-SAT backend needs integer deviation weights")
@@ -74,7 +76,20 @@ def solve_cpsat(
     solver.parameters.max_time_in_seconds = max(0.1, time_limit - (time.perf_counter() - t0))
     solver.parameters.num_workers = workers
     solver.parameters.relative_gap_limit = rel_gap
-    code = solver.solve(m)
+    solver.parameters.random_seed = seed
+    done = threading.Event()
+    if stop is not None:
+        def watch() -> None:
+            while not done.wait(0.02):
+                if stop.is_set():
+                    solver.stop_search()
+                    return
+
+        threading.Thread(target=watch, daemon=True).start()
+    try:
+        code = solver.solve(m)
+    finally:
+        done.set()
     secs = time.perf_counter() - t0
     if code == cp_model.INFEASIBLE:
         return RawSolution(None, math.inf, math.inf, "infeasible", "cpsat", secs)
