@@ -306,6 +306,11 @@ INLINE = {"gaps": [{"options": [{"id": "h2o", "text": "H₂O"}, {"id": "co2", "t
                    {"options": [{"id": "o2", "text": "O₂"}, {"id": "n2", "text": "N₂"}], "correct": "o2"}]}
 
 
+# A 1x1 PNG: enough to prove the picture travels from upload to the candidate's page.
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+       b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
 def _structured_exam(base_url: str) -> int:
     with client(base_url, TEACHER, TEACHER_PASSWORD) as api:
         ids = []
@@ -317,6 +322,13 @@ def _structured_exam(base_url: str) -> int:
             resp = api.post("/api/items", json={"type": item_type, "stem": stem, "definition": definition})
             assert resp.status_code == 201, resp.text
             ids.append(resp.json()["id"])
+        picture = api.post("/api/media", files={"file": ("chart.png", PNG)})
+        assert picture.status_code == 201, picture.text
+        stem = "看图判断：![流程图 chart](media:chart.png) 正确吗？"
+        resp = api.post("/api/items", json={"type": "true_false", "stem": stem, "definition": {"correct": True},
+                                            "media": [picture.json()]})
+        assert resp.status_code == 201, resp.text
+        ids.append(resp.json()["id"])
         paper = api.post("/api/papers", json={"title": "结构化题型 Structured", "sections": [
             {"title": "结构化题 Structured", "slots": [{"item_id": i, "points": 3} for i in ids]}]})
         assert paper.status_code == 201, paper.text
@@ -365,6 +377,11 @@ def test_student_answers_structured_items(server: Server, page: Any) -> None:
     expect(ordering.locator("li[data-order-id]").last).to_have_attribute("data-order-id", initial[0])
     focused = page.evaluate("document.activeElement.getAttribute('aria-label')")
     assert focused == f"上移：{first_text}"
+
+    picture = page.locator("img.stem-img")
+    expect(picture).to_have_attribute("alt", "流程图 chart")
+    page.wait_for_function("() => { const i = document.querySelector('img.stem-img'); return i && i.complete; }")
+    assert picture.evaluate("img => img.naturalWidth") == 1  # the 1x1 PNG came through the signed link
 
     inline, inline_slot = _slot(page, "inline_choice")
     stem = inline.locator(".stem")

@@ -274,6 +274,29 @@
     }).filter(Boolean);
   }
 
+  /* Pictures in stems: ![alt](media:NAME) -> <img> from the signed link the server gave;
+     gap markers [[n]] left in the text (fill-in items) read as a numbered blank. */
+  var MEDIA_REF = /!\[([^\]]*)\]\(media:([^)]+)\)/g;
+
+  function withPictures(nodes, media) {
+    var out = [];
+    nodes.forEach(function (node) {
+      if (node.nodeType !== 3) { out.push(node); return; }
+      var text = node.textContent.replace(GAP_MARKER, function (_, n) { return " ____(" + n + ") "; });
+      var at = 0;
+      text.replace(MEDIA_REF, function (match, alt, name, offset) {
+        var found = (media || []).filter(function (m) { return m.name === name; })[0];
+        if (!found || !found.url) { return match; }
+        out.push(document.createTextNode(text.slice(at, offset)));
+        out.push(el("img", { "class": "stem-img", src: found.url, alt: alt || name, loading: "lazy" }));
+        at = offset + match.length;
+        return match;
+      });
+      out.push(document.createTextNode(text.slice(at)));
+    });
+    return out;
+  }
+
   var RENDERERS = {
     single_choice: function (slot) { return choiceInputs(slot, "radio"); },
     multiple_choice: function (slot) { return choiceInputs(slot, "checkbox"); },
@@ -296,8 +319,8 @@
       el("span", { "class": "q-points", text: fmt("points", { n: slot.points }) })
     ]);
     var answers = render(slot);   // may put inputs into the stem (slot.stemNodes)
-    var stem = slot.stemNodes ? el("p", { "class": "stem", id: "stem-" + slot.id }, slot.stemNodes)
-      : el("p", { "class": "stem", id: "stem-" + slot.id, text: slot.stem });
+    var nodes = slot.stemNodes || [document.createTextNode(slot.stem || "")];
+    var stem = el("p", { "class": "stem", id: "stem-" + slot.id }, withPictures(nodes, slot.media));
     var fieldset = el("fieldset", { "class": "item item-" + slot.type, id: "item-" + slot.id,
                                     "data-slot-id": slot.id, "aria-describedby": "stem-" + slot.id }, [
       legend,
@@ -317,6 +340,7 @@
       var container = el("section", { "class": "section", "aria-labelledby": "section-" + index }, [heading]);
       section.slots.forEach(function (raw) {
         var slot = { id: raw.slot_id, type: raw.type, stem: raw.stem, points: raw.points, content: raw.content || {},
+                     media: raw.media || [],
                      inputs: [], seq: 0, savedSeq: 0, rejectedSeq: -1, response: null, inflight: false,
                      debounce: null, retryTimer: null, retries: 0 };
         S.slots[slot.id] = slot;
