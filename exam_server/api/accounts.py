@@ -2,13 +2,14 @@
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
+from sqlalchemy import func, select
 
 from exam_server.api.auth import UserOut
 from exam_server.deps import AdminDep, RuntimeDep, SessionDep, StaffDep, atomic
 from exam_server.errors import NotFound, ServiceError
 from exam_server.security import hash_password
 from exam_server.services import accounts
-from models import Role, SchoolClass
+from models import ClassMembership, Role, School, SchoolClass, User
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 
@@ -96,3 +97,25 @@ def enrol_students(
         accounts.add_to_class(session, class_id, user.id)
         out.created.append(UserOut.of(user))
     return out
+
+
+class ClassOut(BaseModel):
+    id: int
+    name: str
+    school_id: int
+    school_name: str
+    students: int
+
+
+@router.get("/classes")
+def list_classes(user: StaffDep, session: SessionDep) -> list[ClassOut]:
+    """Classes a teacher can schedule for: their school's (an admin sees all)."""
+    counts = (select(ClassMembership.class_id, func.count().label("n")).join(User, User.id == ClassMembership.user_id)
+              .where(User.role == Role.STUDENT).group_by(ClassMembership.class_id).subquery())
+    query = (select(SchoolClass, School.name, func.coalesce(counts.c.n, 0))
+             .join(School, School.id == SchoolClass.school_id)
+             .outerjoin(counts, counts.c.class_id == SchoolClass.id).order_by(School.name, SchoolClass.name))
+    if user.role == Role.TEACHER and user.school_id is not None:
+        query = query.where(SchoolClass.school_id == user.school_id)
+    return [ClassOut(id=k.id, name=k.name, school_id=k.school_id, school_name=school, students=n)
+            for k, school, n in session.execute(query)]

@@ -1,13 +1,16 @@
 """Fixed papers (staff only)."""
 
-from fastapi import APIRouter
+from datetime import datetime
+
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
+from sqlalchemy import func, select
 
 import item_bank
 from exam_server.deps import RuntimeDep, SessionDep, StaffDep, atomic
 from exam_server.errors import NotFound
 from item_bank.papers import load_paper
-from models import Paper
+from models import Paper, PaperSection, PaperSlot
 
 router = APIRouter(prefix="/api/papers", tags=["papers"])
 
@@ -76,3 +79,27 @@ def get_paper(paper_id: int, _: StaffDep, session: SessionDep) -> PaperOut:
     if paper is None:
         raise NotFound(f"paper {paper_id} does not exist")
     return PaperOut.of(paper)
+
+
+class PaperSummary(BaseModel):
+    id: int
+    title: str
+    frozen: bool
+    items: int
+    max_score: float
+    created_at: datetime
+
+
+@router.get("")
+def list_papers(user: StaffDep, session: SessionDep, mine: bool = True,
+                limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0)) -> list[PaperSummary]:
+    """Papers, newest first (by default the caller's own)."""
+    totals = (select(PaperSection.paper_id, func.count(PaperSlot.id).label("n"),
+                     func.sum(PaperSlot.points).label("pts"))
+              .join(PaperSlot, PaperSlot.section_id == PaperSection.id).group_by(PaperSection.paper_id).subquery())
+    query = (select(Paper, totals.c.n, totals.c.pts).join(totals, totals.c.paper_id == Paper.id)
+             .order_by(Paper.id.desc()).limit(limit).offset(offset))
+    if mine:
+        query = query.where(Paper.author_id == user.id)
+    return [PaperSummary(id=p.id, title=p.title, frozen=p.frozen, items=n, max_score=float(pts or 0),
+                         created_at=p.created_at) for p, n, pts in session.execute(query)]

@@ -104,3 +104,12 @@ def test_students_cannot_touch_the_bank(world: World) -> None:
     for method, url in [("GET", "/api/items"), ("GET", "/api/knowledge-points"), ("GET", "/api/enemy-sets"),
                         ("POST", "/api/knowledge-points/path")]:
         assert world.call(method, url, "s1", json={"path": ["x"]}).status_code == 403, url
+
+
+def test_classes_and_papers_are_listed_for_staff(world: World) -> None:
+    classes = world.ok("GET", "/api/classes", "teacher")
+    assert [(c["id"], c["students"]) for c in classes] == [(world.ids["klass"], 2)]
+    papers = world.ok("GET", "/api/papers", "teacher")
+    assert [(p["id"], p["items"], p["max_score"], p["frozen"]) for p in papers] == [(world.ids["paper"], 6, 25.0, True)]
+    assert world.call("GET", "/api/classes", "s1").status_code == 403
+    assert world.call("GET", "/api/papers", "s1").status_code == 403
