@@ -69,6 +69,9 @@ def elastic_support(f: Formulation) -> list[int] | None:
     cost): the LP's own certificate of which requirements fight. None if the LP is feasible."""
     h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
+    # threads=1 like every other solve here: HiGHS's scheduler is global and fixed by the first run,
+    # so a default (all-core) run here made every later threads=1 solve fail with kNotset
+    h.setOptionValue("threads", 1)
     h.passModel(_lp(f, None))
     lo, hi = np.asarray(h.getLp().row_lower_), np.asarray(h.getLp().row_upper_)
     rows = np.concatenate([np.flatnonzero(lo > -highspy.kHighsInf), np.flatnonzero(hi < highspy.kHighsInf)])

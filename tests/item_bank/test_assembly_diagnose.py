@@ -95,3 +95,20 @@ def test_invalid_blueprint_names_field(kw: dict[str, object], field: str) -> Non
     with pytest.raises(BlueprintInvalid) as err:
         assemble(Blueprint(**base), POOL, TREE)  # type: ignore[arg-type]
     assert err.value.field == field
+
+
+def test_elastic_lp_does_not_break_later_single_thread_solves() -> None:
+    """HiGHS fixes its global thread scheduler on the first run: the elastic LP used to run with all
+    cores and every later threads=1 feasibility test then failed (the deletion filter got nothing)."""
+    from dataclasses import replace
+
+    from item_bank.assembly.diagnose import elastic_support
+    from item_bank.assembly.formulate import build
+    from item_bank.assembly.index import pool_index
+    from item_bank.assembly.solve_highs import solve_highs
+
+    bp = Blueprint(sections=(Section("简答题", 3, ("short_answer",), 5.0),),
+                   types=(TypeConstraint("short_answer", max_count=2),))
+    f = replace(build(bp, pool_index(POOL, TREE)), dev=[], kind="none")
+    assert elastic_support(f)
+    assert solve_highs(f, 5.0, 1.0, active={0}).status == "optimal"

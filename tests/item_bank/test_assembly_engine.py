@@ -161,3 +161,38 @@ def test_checker_catches_tampering() -> None:
     assert any(v.startswith("statuses") for v in check(bp, POOL, TREE, bad))
     short = dataclasses.replace(r, sections=(PaperSection(first.name, first.items[1:]),) + r.sections[1:])
     assert any(v.startswith("sections[0].count") for v in check(bp, POOL, TREE, short))
+
+
+def test_portfolio_race_returns_clean_paper() -> None:
+    info = InformationTarget(thetas=(-0.5, 0.5), targets=(2.8, 2.8), tolerance=0.05)
+    bp = basic_blueprint(information=info, difficulty=DifficultyTarget(mean=0.62, tolerance=0.04))
+    r = assemble(bp, POOL, TREE, solver="portfolio")  # type: ignore[arg-type]
+    assert_clean(bp, POOL, TREE, r)
+    assert r.solver in ("highs", "cpsat") and r.bound <= r.objective
+
+
+def test_reduced_solve_bound_is_valid_for_the_full_pool() -> None:
+    """Subset solves (restricted models) must never report a bound above the full pool's optimum;
+    an unreachable target forces the full-LP bound path instead of the tolerance shortcut."""
+    pool, tree = small_bank(10000, seed=11)  # 4,160 columns: the 2,000-column subset stage runs
+    info = InformationTarget(thetas=(-1.0, 1.0), targets=(12.0, 0.3), tolerance=0.01)  # optimum ~0.132
+    bp = basic_blueprint(information=info)
+    reduced = assemble(bp, pool, tree, rel_gap=0.0, time_limit=20)
+    full = assemble(bp, pool, tree, rel_gap=0.0, reduce=False, time_limit=20)
+    assert_clean(bp, pool, tree, reduced)
+    assert reduced.objective > 0.05  # the LP-bound path, not the tolerance shortcut
+    assert reduced.bound <= full.objective + 1e-6 and full.bound <= reduced.objective + 1e-6
+
+
+def test_model_check_and_race_agree_on_rows() -> None:
+    import numpy as np
+
+    from item_bank.assembly.formulate import build
+    from item_bank.assembly.index import pool_index
+    from item_bank.assembly.race import race
+    from item_bank.assembly.solution import model_violations
+
+    f = build(basic_blueprint(), pool_index(POOL, TREE))
+    raw = race(f, "highs", 10.0, 0.0)
+    assert raw.x is not None and model_violations(f, raw.x.astype(np.float64)) == 0
+    assert model_violations(f, np.zeros(f.n_cols)) > 0  # empty paper breaks the section counts

@@ -51,3 +51,18 @@ def test_baselines_return_full_papers_no_better_than_mip() -> None:
         assert len(cols) == 12
         assert all(0 <= c < f.n_cols for c in cols.tolist())
     assert best.objective <= 0.05 + 1e-9
+
+
+def test_lazy_shadow_test_sees_a_pool_that_cannot_carry_more_forms() -> None:
+    import numpy as np
+
+    from item_bank.assembly.parallel import _shadow_ok
+
+    f = build(BP, pool_index(POOL, TREE))
+    raw = assemble(BP, POOL, TREE)
+    x = np.zeros(f.n_cols, dtype=np.int64)
+    x[np.isin(f.index.ids[f.col_pos], raw.item_ids())] = 1
+    uses_left = np.ones(len(f.index.ids), dtype=np.int64)
+    fixed = np.zeros(len(f.index.ids), dtype=bool)
+    assert _shadow_ok(f, x, 1, uses_left, fixed, raw.objective, 0, 5.0)
+    assert not _shadow_ok(f, x, 400, uses_left, fixed, raw.objective, 0, 5.0)  # 400 x 12 items > bank
