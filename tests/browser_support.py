@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -19,6 +20,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOTS = REPO / "var" / "screenshots"
+TIMEOUT_MS = 15_000
 
 
 @dataclass(frozen=True)
@@ -81,3 +83,10 @@ def api_token(base_url: str, username: str, password: str) -> str:
                       timeout=10)
     resp.raise_for_status()
     return str(resp.json()["access_token"])
+
+
+def shot(pg: Any, name: str) -> None:
+    """A full-page screenshot for people to look at (var/screenshots/)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    pg.evaluate("window.scrollTo(0, 0)")  # sticky bars then sit where they belong in a full-page shot
+    pg.screenshot(path=str(SCREENSHOTS / name), full_page=True)

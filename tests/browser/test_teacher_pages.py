@@ -9,7 +9,6 @@ Screenshots go to ``var/screenshots/``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ import httpx
 import pytest
 
 from exam_server.web.i18n import EN, ZH
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, Server, api_token, running_server
+from tests.browser_support import CHROMIUM, TIMEOUT_MS, Server, api_token, shot
 
 pytestmark = pytest.mark.browser
 
@@ -31,8 +30,8 @@ expect = sync_api.expect
 
 TEACHER, TEACHER_PASSWORD = "teacher", "teacher-pass-1"
 STUDENT, STUDENT_PASSWORD = "student1", "student-pass-1"
-TIMEOUT_MS = 15_000
 # Chromium logs every 4xx answer as a console error; these tests provoke 422s on purpose.
+PAGE_VIEWPORT = (1280, 900)
 EXPECTED_CONSOLE = re.compile(r"Failed to load resource: the server responded with a status of 422")
 
 GIFT = """// E2E import: two good questions and one malformed one
@@ -49,44 +48,6 @@ $CATEGORY: 数学/函数
 ::e2e-broken:: E2E 这道题的答案块没有结束 {=甲 ~乙
 """
 BROKEN_LINE = next(n for n, line in enumerate(GIFT.splitlines(), 1) if line.startswith("::e2e-broken::"))
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with running_server(tmp_path_factory.mktemp("e2e-teacher")) as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield instance
-        finally:
-            instance.close()
-
-
-@pytest.fixture()
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    context.set_default_timeout(TIMEOUT_MS)
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
-    pg.on("console", lambda msg: errors.append(f"console: {msg.text}")
-          if msg.type == "error" and not EXPECTED_CONSOLE.search(msg.text) else None)
-    try:
-        yield pg
-        assert errors == [], errors
-    finally:
-        context.close()
-
-
-def shot(pg: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    pg.evaluate("window.scrollTo(0, 0)")
-    pg.screenshot(path=str(SCREENSHOTS / name), full_page=True)
 
 
 def log_in(pg: Any, base_url: str, username: str, password: str) -> None:

@@ -6,13 +6,12 @@ Screenshots of every stage go to ``var/screenshots/``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, Server, api_token, running_server
+from tests.browser_support import CHROMIUM, TIMEOUT_MS, Server, api_token, shot
 
 pytestmark = pytest.mark.browser
 
@@ -25,50 +24,12 @@ expect = sync_api.expect
 
 STUDENT, PASSWORD = "student1", "student-pass-1"
 SHORT_ANSWER = "把光能转化为化学能，并释放氧气。Light becomes chemical energy."
-TIMEOUT_MS = 15_000
 EXPIRE_ACCESS_TOKEN_JS = """() => {
   const auth = JSON.parse(sessionStorage.getItem('exam.auth'));
   auth.expiresAt = Date.now();
   sessionStorage.setItem('exam.auth', JSON.stringify(auth));
   return auth.refresh;
 }"""
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with running_server(tmp_path_factory.mktemp("e2e")) as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield instance
-        finally:
-            instance.close()
-
-
-@pytest.fixture()
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1100, "height": 900}, locale="zh-CN")
-    context.set_default_timeout(TIMEOUT_MS)
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
-    pg.on("console", lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None)
-    try:
-        yield pg
-        assert errors == [], errors
-    finally:
-        context.close()
-
-
-def shot(pg: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    pg.evaluate("window.scrollTo(0, 0)")  # sticky bars then sit where they belong in a full-page shot
-    pg.screenshot(path=str(SCREENSHOTS / name), full_page=True)
 
 
 def item(pg: Any, item_type: str) -> Any:
