@@ -13,8 +13,8 @@ from exam_server.security import decode_token
 from models import Role, User
 
 
-# Pure dependencies are `async def` on purpose: FastAPI runs sync ones in the thread pool, and a
-# thread hop per dependency is measurable overhead on every request.
+# Pure dependencies are `async def` on purpose: FastAPI runs sync ones in the thread pool, one
+# hop each; these touch no I/O, so they run on the event loop instead.
 async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
@@ -37,6 +37,15 @@ def get_session(request: Request, runtime: RuntimeDep) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_read_session(runtime: RuntimeDep) -> Iterator[Session]:
+    """A reader whatever the method: for POST endpoints that only read (exports, previews)."""
+    with runtime.read_session() as session:
+        yield session
+
+
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]
 
 
 def current_user(request: Request, runtime: RuntimeDep) -> User:

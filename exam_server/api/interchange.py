@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from exam_server import media_links
-from exam_server.deps import RuntimeDep, SessionDep, StaffDep, UserDep, atomic
+from exam_server.deps import ReadSessionDep, RuntimeDep, SessionDep, StaffDep, UserDep, atomic
 from exam_server.errors import Unprocessable
 from exam_server.storage import FileStore, sniff_media_type
 from item_bank.formats import registry
@@ -87,7 +87,7 @@ def import_items(
 
 
 @router.post("/api/interchange/export")
-def export_items(body: ExportIn, _: StaffDep, runtime: RuntimeDep, session: SessionDep) -> Response:
+def export_items(body: ExportIn, _: StaffDep, runtime: RuntimeDep, session: ReadSessionDep) -> Response:
     drafts = drafts_for(session, body.item_ids, media_store(runtime))
     data, notes = registry.write(body.format, drafts)
     spec = registry.FORMATS[body.format]
