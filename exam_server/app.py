@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import grading
@@ -98,6 +99,15 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def item_bank_error(_: Request, exc: item_bank.ItemBankError) -> JSONResponse:
         status = 404 if isinstance(exc, item_bank.ItemNotFound | item_bank.KnowledgePointNotFound) else 422
         return _error(status, type(exc).__name__, exc.detail)
+
+    @app.exception_handler(OverflowError)
+    async def overflow(_: Request, exc: OverflowError) -> JSONResponse:
+        # e.g. an id of 10**30 in a path: SQLite refuses it before any query runs.
+        return _error(422, "ValueOutOfRange", f"a number in the request is too large to store: {exc}")
+
+    @app.exception_handler(DataError)
+    async def data_error(_: Request, exc: DataError) -> JSONResponse:
+        return _error(422, "ValueOutOfRange", f"a value does not fit the database: {exc.orig}")
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -132,3 +132,13 @@ def test_one_bad_row_does_not_abort_an_enrolment_batch(world: World) -> None:
     assert "s1" in r["rejected"][0]["detail"]
     ok = world.client.post("/api/auth/login", json={"username": "fresh2", "password": "pass-word-1"})
     assert ok.status_code == 200
+
+
+def test_out_of_range_numbers_are_a_422_not_a_crash(world: World) -> None:
+    huge = 10**30
+    r = world.call("GET", f"/api/attempts/{huge}/result", "s1")
+    assert r.status_code == 422 and r.json()["error"] == "ValueOutOfRange"
+    r = world.call("POST", "/api/enemy-sets", "teacher", json={"name": "x", "item_ids": [huge, 1]})
+    assert r.status_code == 422 and r.json()["error"] == "ValueOutOfRange"
+    r = world.call("GET", "/api/papers", "teacher", params={"offset": huge})
+    assert r.status_code == 422
