@@ -143,6 +143,9 @@ def test_teacher_imports_reviews_assembles_and_schedules(server: Server, page: A
     # ---- assemble: a feasible blueprint, then an impossible one ----
     page.get_by_role("navigation", name="教师功能").get_by_role("link", name="组卷").click()
     page.wait_for_url(f"{base}/teacher/assemble")
+    # the demo class is offered by name beside the class id field
+    expect(page.locator("#class-options option")).to_have_count(1)
+    assert "高一(1)班" in str(page.locator("#class-options option").first.get_attribute("label"))
     section = page.locator("#section-rows fieldset").first
     section.get_by_label("名称").fill("选择与判断")
     section.get_by_label("题数").fill("2")

@@ -315,7 +315,8 @@
       el("h3", { text: T.schedule_exam }),
       input("title", T.exam_name, { type: "text", maxlength: "300", value: paper.title }),
       el("div", { "class": "grid-3" }, [
-        input("class_id", T.class_id, { type: "number", min: "1", step: "1", value: state.classId }),
+        input("class_id", T.class_id, { type: "number", min: "1", step: "1", value: state.classId,
+                                        list: "class-options" }),
         input("opens", T.opens_at, { type: "datetime-local", value: Teacher.toLocalInput(opens) }),
         input("closes", T.closes_at, { type: "datetime-local", value: Teacher.toLocalInput(closes) }),
         input("duration", T.duration_minutes, { type: "number", min: "1", max: "1440", step: "1", value: minutes })
@@ -364,6 +365,15 @@
     state.names = Teacher.pointNames(list);
     $("add-kp").disabled = list.length === 0;
   }, function (err) { Teacher.notice(Teacher.failure(err)); $("add-kp").disabled = true; });
+
+  /* Classes the teacher may schedule for, offered as suggestions beside the class id fields. */
+  api("GET", "/api/classes").then(function (result) {
+    if (!result.ok) { return; }
+    var options = $("class-options");
+    result.data.forEach(function (c) {
+      options.appendChild(el("option", { value: String(c.id), label: c.school_name + " · " + c.name }));
+    });
+  }).catch(function () {});
 
   api("GET", "/api/exams").then(function (result) {
     if (!result.ok || !result.data.length) { return; }
