@@ -4,6 +4,7 @@ The pages carry no data themselves: the scripts in ``static/`` call the JSON API
 tokens kept in sessionStorage. The server side only picks the language and renders the shell.
 """
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlencode
@@ -79,26 +80,14 @@ def _teacher(request: Request, name: str) -> Response:
     return _render(request, template, f"teacher page-teacher-{name}", {"nav": nav, "current": name})
 
 
-@router.get("/teacher", response_class=HTMLResponse)
-def teacher_home(request: Request) -> Response:
-    return _teacher(request, "home")
+def _teacher_page(name: str) -> Callable[[Request], Response]:
+    def render(request: Request) -> Response:
+        return _teacher(request, name)
+
+    render.__name__ = f"teacher_{name}"
+    return render
 
 
-@router.get("/teacher/bank", response_class=HTMLResponse)
-def teacher_bank(request: Request) -> Response:
-    return _teacher(request, "bank")
-
-
-@router.get("/teacher/import", response_class=HTMLResponse)
-def teacher_import(request: Request) -> Response:
-    return _teacher(request, "import")
-
-
-@router.get("/teacher/assemble", response_class=HTMLResponse)
-def teacher_assemble(request: Request) -> Response:
-    return _teacher(request, "assemble")
-
-
-@router.get("/teacher/exams", response_class=HTMLResponse)
-def teacher_exams(request: Request) -> Response:
-    return _teacher(request, "exams")
+router.add_api_route("/teacher", _teacher_page("home"), methods=["GET"], response_class=HTMLResponse)
+for _name, _, _ in TEACHER_PAGES:
+    router.add_api_route(f"/teacher/{_name}", _teacher_page(_name), methods=["GET"], response_class=HTMLResponse)

@@ -146,3 +146,13 @@ function showUserName() {
 }
 
 if (Auth.load()) { Auth.schedule(); }
+
+/* Sign out: revoke the refresh token on the server (best effort), forget the tokens, go to login. */
+function signOut() {
+  var auth = Auth.load();
+  var revoke = auth ? fetch("/api/auth/logout", {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ refresh_token: auth.refresh })
+  }).catch(function () {}) : Promise.resolve();
+  return revoke.then(function () { Auth.clear(); location.href = "/login"; });
+}

@@ -8,14 +8,7 @@
   if (!Auth.load()) { location.href = "/login"; return; }
   showUserName();
 
-  document.getElementById("logout").addEventListener("click", function () {
-    var auth = Auth.load();
-    var revoke = auth ? fetch("/api/auth/logout", {
-      method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ refresh_token: auth.refresh })
-    }).catch(function () {}) : Promise.resolve();
-    revoke.then(function () { Auth.clear(); location.href = "/login"; });
-  });
+  document.getElementById("logout").addEventListener("click", signOut);
 
   function windowText(exam) {
     return formatDateTime(new Date(exam.opens_at)) + " – " + formatDateTime(new Date(exam.closes_at));

@@ -22,15 +22,6 @@ var Teacher = (function () {
     return true;
   }
 
-  function signOut() {
-    var auth = Auth.load();
-    var revoke = auth ? fetch("/api/auth/logout", {
-      method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ refresh_token: auth.refresh })
-    }).catch(function () {}) : Promise.resolve();
-    revoke.then(function () { Auth.clear(); location.href = "/login"; });
-  }
-
   /* Any non-JSON request with the bearer token (uploads, downloads); retried once after a refresh. */
   function authFetch(path, init) {
     function send(auth) {
