@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -90,3 +91,15 @@ def shot(pg: Any, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     pg.evaluate("window.scrollTo(0, 0)")  # sticky bars then sit where they belong in a full-page shot
     pg.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+
+
+def require_browser() -> Any:
+    """Skip the calling test module unless Debian's chromium and playwright are present.
+
+    Returns playwright's ``expect``.
+    """
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (Debian package 'chromium'); browser tests need it",
+                    allow_module_level=True)
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the Python 'playwright' package is missing")
+    return sync_api.expect

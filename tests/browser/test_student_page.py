@@ -11,16 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browser_support import CHROMIUM, TIMEOUT_MS, Server, api_token, shot
+from tests.browser_support import TIMEOUT_MS, Server, api_token, require_browser, shot
 
 pytestmark = pytest.mark.browser
 
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is not installed (Debian package 'chromium'); browser tests need it",
-                allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="the Python 'playwright' package is missing")
-expect = sync_api.expect
+expect = require_browser()
 
 STUDENT, PASSWORD = "student1", "student-pass-1"
 SHORT_ANSWER = "把光能转化为化学能，并释放氧气。Light becomes chemical energy."

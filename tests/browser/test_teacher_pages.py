@@ -17,16 +17,11 @@ import httpx
 import pytest
 
 from exam_server.web.i18n import EN, ZH
-from tests.browser_support import CHROMIUM, TIMEOUT_MS, Server, api_token, shot
+from tests.browser_support import TIMEOUT_MS, Server, api_token, require_browser, shot
 
 pytestmark = pytest.mark.browser
 
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is not installed (Debian package 'chromium'); browser tests need it",
-                allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="the Python 'playwright' package is missing")
-expect = sync_api.expect
+expect = require_browser()
 
 TEACHER, TEACHER_PASSWORD = "teacher", "teacher-pass-1"
 STUDENT, STUDENT_PASSWORD = "student1", "student-pass-1"
