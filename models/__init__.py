@@ -4,10 +4,11 @@ This package imports nothing from the rest of the project. Alembic migrations in
 ``models/migrations`` are the only way the schema changes.
 """
 
+from models.audit import AuditEvent, OutboxJob
 from models.attempt import Attempt, AttemptAnswer, AttemptStep
 from models.base import Base
-from models.enums import AttemptState, FinishReason, ItemStatus, ItemType, Role, StepKind
-from models.exam import Exam, ExamCandidate
+from models.enums import AttemptState, ExamDuty, FinishReason, ItemStatus, ItemType, Role, ShareScope, StepKind
+from models.exam import Exam, ExamCandidate, ExamStaff
 from models.item import EnemySet, EnemySetMember, Item, ItemKnowledgePoint, ItemUsage, KnowledgePoint
 from models.paper import Paper, PaperSection, PaperSlot
 from models.user import ClassMembership, RefreshToken, School, SchoolClass, User
@@ -17,19 +18,23 @@ __all__ = [
     "AttemptAnswer",
     "AttemptState",
     "AttemptStep",
+    "AuditEvent",
     "Base",
     "ClassMembership",
-    "Exam",
-    "ExamCandidate",
-    "FinishReason",
     "EnemySet",
     "EnemySetMember",
+    "Exam",
+    "ExamCandidate",
+    "ExamDuty",
+    "ExamStaff",
+    "FinishReason",
     "Item",
     "ItemKnowledgePoint",
-    "ItemUsage",
-    "KnowledgePoint",
     "ItemStatus",
     "ItemType",
+    "ItemUsage",
+    "KnowledgePoint",
+    "OutboxJob",
     "Paper",
     "PaperSection",
     "PaperSlot",
@@ -37,6 +42,7 @@ __all__ = [
     "Role",
     "School",
     "SchoolClass",
+    "ShareScope",
     "StepKind",
     "User",
 ]

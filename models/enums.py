@@ -8,6 +8,24 @@ class Role(StrEnum):
     TEACHER = "teacher"
     STUDENT = "student"
     PROCTOR = "proctor"
+    # 教研员: a teacher who may also edit and retire other people's shared items (audited).
+    REVIEWER = "reviewer"
+
+
+class ShareScope(StrEnum):
+    """Who besides its author may use an item: nobody, the author's school, the whole district."""
+
+    PRIVATE = "private"
+    SCHOOL = "school"
+    DISTRICT = "district"
+
+
+class ExamDuty(StrEnum):
+    """What a member of an exam's staff does there (more duties come with district exams)."""
+
+    PROCTOR = "proctor"
+    MARKER = "marker"
+    ORGANISER = "organiser"
 
 
 class ItemType(StrEnum):

@@ -6,6 +6,7 @@ from sqlalchemy import ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
+from models.enums import ExamDuty
 
 
 class Exam(Base):
@@ -34,3 +35,13 @@ class ExamCandidate(Base):
     exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
     extra_minutes: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ExamStaff(Base):
+    """People assigned to an exam besides its creator: proctors, markers, organisers."""
+
+    __tablename__ = "exam_staff"
+
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    duty: Mapped[ExamDuty] = mapped_column(String(20), primary_key=True)

@@ -13,7 +13,7 @@ from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
-from models.enums import ItemStatus, ItemType
+from models.enums import ItemStatus, ItemType, ShareScope
 
 
 class KnowledgePoint(Base):
@@ -62,6 +62,8 @@ class Item(Base):
     # NFKC-folded, lower-cased stem + options + explanation: what full-text search matches.
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    share_scope: Mapped[ShareScope] = mapped_column(String(20), default=ShareScope.SCHOOL,
+                                                    server_default=ShareScope.SCHOOL.value)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime | None]
 

@@ -37,6 +37,8 @@ class User(Base):
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    # "Sign out everywhere" and deactivation: tokens issued before this instant are dead.
+    tokens_valid_after: Mapped[datetime | None]
 
 
 class ClassMembership(Base):
@@ -52,6 +54,8 @@ class RefreshToken(Base):
     __tablename__ = "refresh_tokens"
 
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # One family per login; rotation keeps it. A reused token revokes the whole family.
+    family_id: Mapped[str] = mapped_column(String(64), index=True, default="", server_default="")
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
