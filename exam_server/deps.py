@@ -7,10 +7,11 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from exam_server.errors import Forbidden, InvalidToken, Unauthenticated
+from exam_server.errors import InvalidToken, RoleNotAllowed, Unauthenticated
+from exam_server.permissions import GRANTS, Cap, role_may
 from exam_server.runtime import Runtime
 from exam_server.security import decode_token
-from models import Role, User
+from models import User
 
 
 # Pure dependencies are `async def` on purpose: FastAPI runs sync ones in the thread pool, one
@@ -89,17 +90,29 @@ def atomic(endpoint: Callable[P, R]) -> Callable[P, R]:
     return run
 
 
-def require_roles(*roles: Role) -> Callable[[User], Coroutine[Any, Any, User]]:
-    allowed = ", ".join(roles)
+def require(cap: Cap) -> Callable[[User], Coroutine[Any, Any, User]]:
+    """The route's one capability (see :mod:`exam_server.permissions`); the matrix test reads it
+    back from ``required_capability``."""
 
     async def check(user: UserDep) -> User:
-        if user.role not in roles:
-            raise Forbidden(f"this action needs one of the roles: {allowed}; you are {user.role}")
+        if not role_may(user.role, cap):
+            allowed = ", ".join(sorted(r.value for r, caps in GRANTS.items() if cap in caps))
+            raise RoleNotAllowed(f"this action ({cap}) needs one of the roles: {allowed}; you are {user.role}")
         return user
 
+    check.required_capability = cap  # type: ignore[attr-defined]
     return check
 
 
-StaffDep = Annotated[User, Depends(require_roles(Role.ADMIN, Role.TEACHER))]
-AdminDep = Annotated[User, Depends(require_roles(Role.ADMIN))]
-StudentDep = Annotated[User, Depends(require_roles(Role.STUDENT))]
+def required_capability(dependency: Any) -> Cap | None:
+    return getattr(dependency, "required_capability", None)
+
+
+SignedInDep = Annotated[User, Depends(require(Cap.SIGNED_IN))]
+ClassesDep = Annotated[User, Depends(require(Cap.MANAGE_CLASSES))]
+BankDep = Annotated[User, Depends(require(Cap.USE_BANK))]
+PapersDep = Annotated[User, Depends(require(Cap.BUILD_PAPERS))]
+SchedulerDep = Annotated[User, Depends(require(Cap.SCHEDULE_EXAMS))]
+SchoolsDep = Annotated[User, Depends(require(Cap.MANAGE_SCHOOLS))]
+AdminDep = Annotated[User, Depends(require(Cap.MANAGE_USERS))]
+StudentDep = Annotated[User, Depends(require(Cap.SIT_EXAMS))]

@@ -8,7 +8,12 @@ ServiceError
 │   ├── TokenExpired          ├── Conflict (409)
 │   └── InvalidToken          │   ├── StaleSave
 ├── Forbidden (403)           │   ├── AttemptClosed
-└── Unprocessable (422)       │   └── ExamNotOpen
+│   ├── RoleNotAllowed        │   └── ExamNotOpen
+│   └── NotYours              └── Unprocessable (422)
+
+``RoleNotAllowed``: the caller's role may not do this at all. ``NotYours``: the caller may see the
+record but not change it (another teacher's item, another school's class). Records the caller may
+not even see answer ``NotFound``, so their existence is not revealed.
 """
 
 from typing import Any
@@ -47,6 +52,14 @@ class InvalidToken(Unauthenticated):
 
 class Forbidden(ServiceError):
     status_code = 403
+
+
+class RoleNotAllowed(Forbidden):
+    pass
+
+
+class NotYours(Forbidden):
+    pass
 
 
 class NotFound(ServiceError):

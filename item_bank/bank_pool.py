@@ -3,7 +3,7 @@ the database (the engine itself stays pure)."""
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from item_bank.assembly import KnowledgeTree, Pool, PoolItem
@@ -19,9 +19,12 @@ def load_tree(session: Session) -> KnowledgeTree:
     return KnowledgeTree(parents={p.id: p.parent_id for p in points}, names={p.id: p.name for p in points})
 
 
-def load_pool(session: Session, class_id: int | None, now: datetime, recent_days: int) -> Pool:
-    """Latest versions of every item with their tags, enemies, exposure and recent use by the class."""
-    items = list(session.scalars(select(Item).where(Item.is_latest.is_(True)).order_by(Item.id)))
+def load_pool(session: Session, class_id: int | None, now: datetime, recent_days: int,
+              visible: ColumnElement[bool] | None = None) -> Pool:
+    """Latest versions of the items the caller may use (``visible``, SQL; default all), with their
+    tags, enemies, exposure and recent use by the class."""
+    query = select(Item).where(Item.is_latest.is_(True)).order_by(Item.id)
+    items = list(session.scalars(query if visible is None else query.where(visible)))
     points: dict[int, list[int]] = {}
     for item_id, point_id in session.execute(
         select(ItemKnowledgePoint.item_id, ItemKnowledgePoint.knowledge_point_id)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 import grading
 from item_bank.errors import ItemFrozen, ItemNotFound, KnowledgePointNotFound
-from models import Item, ItemKnowledgePoint, ItemStatus, KnowledgePoint
+from models import Item, ItemKnowledgePoint, ItemStatus, KnowledgePoint, ShareScope
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class ItemInput:
     irt_n: int | None = None
     knowledge_point_ids: list[int] = field(default_factory=list)
     media: list[dict[str, Any]] = field(default_factory=list)
+    share_scope: ShareScope = ShareScope.SCHOOL
 
 
 # Item columns an author sets directly (the rest are derived or statistics).

@@ -27,6 +27,8 @@ class ItemQuery:
     include_old_versions: bool = False
     limit: int = 50
     offset: int = 0
+    # Who may see what is the caller's business (exam_server.permissions); it arrives as SQL.
+    visible: ColumnElement[bool] | None = None
 
 
 def effective_difficulty() -> ColumnElement[float]:
@@ -43,6 +45,8 @@ def search_items(session: Session, query: ItemQuery) -> tuple[int, list[Item]]:
 
 def _filtered(session: Session, query: ItemQuery) -> Select[Any]:
     statement = select(Item)
+    if query.visible is not None:
+        statement = statement.where(query.visible)
     if not query.include_old_versions:
         statement = statement.where(Item.is_latest.is_(True))
     for term in _terms(query.text):

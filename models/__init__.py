@@ -4,8 +4,8 @@ This package imports nothing from the rest of the project. Alembic migrations in
 ``models/migrations`` are the only way the schema changes.
 """
 
-from models.audit import AuditEvent, OutboxJob
 from models.attempt import Attempt, AttemptAnswer, AttemptStep
+from models.audit import AuditEvent, OutboxJob
 from models.base import Base
 from models.enums import AttemptState, ExamDuty, FinishReason, ItemStatus, ItemType, Role, ShareScope, StepKind
 from models.exam import Exam, ExamCandidate, ExamStaff

@@ -3,10 +3,12 @@
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from exam_server import permissions
 from exam_server.api.auth import UserOut
-from exam_server.deps import AdminDep, RuntimeDep, SessionDep, StaffDep, atomic
-from exam_server.errors import NotFound, ServiceError
+from exam_server.deps import AdminDep, ClassesDep, RuntimeDep, SchoolsDep, SessionDep, atomic
+from exam_server.errors import NotFound, NotYours, ServiceError
 from exam_server.security import hash_password
 from exam_server.services import accounts
 from models import ClassMembership, Role, School, SchoolClass, User
@@ -44,14 +46,17 @@ class StudentIn(BaseModel):
 
 @router.post("/schools", status_code=201)
 @atomic
-def create_school(body: SchoolIn, _: AdminDep, session: SessionDep) -> NamedOut:
+def create_school(body: SchoolIn, _: SchoolsDep, session: SessionDep) -> NamedOut:
     school = accounts.create_school(session, body.name, body.district)
     return NamedOut(id=school.id, name=school.name)
 
 
 @router.post("/schools/{school_id}/classes", status_code=201)
 @atomic
-def create_class(school_id: int, body: ClassIn, _: StaffDep, session: SessionDep) -> NamedOut:
+def create_class(school_id: int, body: ClassIn, user: ClassesDep, session: SessionDep) -> NamedOut:
+    """A teacher creates classes in their own school only (admins anywhere)."""
+    if not permissions.may_manage_school(user, school_id):
+        raise NotYours(f"school {school_id}: you may create classes only in your own school")
     klass = accounts.create_class(session, school_id, body.name)
     return NamedOut(id=klass.id, name=klass.name)
 
@@ -79,24 +84,30 @@ class EnrolOut(BaseModel):
 @router.post("/classes/{class_id}/students")
 @atomic
 def enrol_students(
-    class_id: int, body: list[StudentIn], _: StaffDep, runtime: RuntimeDep, session: SessionDep
+    class_id: int, body: list[StudentIn], user: ClassesDep, runtime: RuntimeDep, session: SessionDep
 ) -> EnrolOut:
     """Create student accounts in the class. A bad row is reported and skipped; the rest are kept."""
-    hashes = [hash_password(s.password) for s in body]  # slow on purpose: before the transaction
-    klass = session.get(SchoolClass, class_id)
-    if klass is None:
-        raise NotFound(f"class {class_id} does not exist")
+    with runtime.read_session() as read:  # refuse outsiders before the slow hashing
+        school_id = _managed_class(read, user, class_id).school_id
+    hashes = [hash_password(s.password) for s in body]  # slow on purpose: before the write transaction
     out = EnrolOut(created=[], rejected=[])
     for index, (student, password_hash) in enumerate(zip(body, hashes, strict=True)):
         try:
-            user = accounts.create_user(session, student.username, None, Role.STUDENT, student.display_name,
-                                        klass.school_id, runtime.clock(), password_hash=password_hash)
+            account = accounts.create_user(session, student.username, None, Role.STUDENT, student.display_name,
+                                        school_id, runtime.clock(), password_hash=password_hash)
         except ServiceError as exc:
             out.rejected.append(RejectedRow(index=index, username=student.username, error=exc.name, detail=exc.detail))
             continue
-        accounts.add_to_class(session, class_id, user.id)
-        out.created.append(UserOut.of(user))
+        accounts.add_to_class(session, class_id, account.id)
+        out.created.append(UserOut.of(account))
     return out
+
+
+def _managed_class(session: Session, user: User, class_id: int) -> SchoolClass:
+    klass = session.get(SchoolClass, class_id)
+    if klass is None or not permissions.may_manage_school(user, klass.school_id):
+        raise NotFound(f"class {class_id} does not exist in your school")
+    return klass
 
 
 class ClassOut(BaseModel):
@@ -108,14 +119,13 @@ class ClassOut(BaseModel):
 
 
 @router.get("/classes")
-def list_classes(user: StaffDep, session: SessionDep) -> list[ClassOut]:
+def list_classes(user: ClassesDep, session: SessionDep) -> list[ClassOut]:
     """Classes a teacher can schedule for: their school's (an admin sees all)."""
     counts = (select(ClassMembership.class_id, func.count().label("n")).join(User, User.id == ClassMembership.user_id)
               .where(User.role == Role.STUDENT).group_by(ClassMembership.class_id).subquery())
     query = (select(SchoolClass, School.name, func.coalesce(counts.c.n, 0))
              .join(School, School.id == SchoolClass.school_id)
-             .outerjoin(counts, counts.c.class_id == SchoolClass.id).order_by(School.name, SchoolClass.name))
-    if user.role == Role.TEACHER and user.school_id is not None:
-        query = query.where(SchoolClass.school_id == user.school_id)
+             .outerjoin(counts, counts.c.class_id == SchoolClass.id).order_by(School.name, SchoolClass.name)
+             .where(permissions.classes_clause(user)))
     return [ClassOut(id=k.id, name=k.name, school_id=k.school_id, school_name=school, students=n)
             for k, school, n in session.execute(query)]

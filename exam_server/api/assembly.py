@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from exam_server.deps import RuntimeDep, StaffDep
+from exam_server import permissions
+from exam_server.deps import PapersDep, RuntimeDep
 from item_bank import assembly as asm
 from item_bank.assembly.parallel import assemble_parallel
 from item_bank.bank_pool import load_pool, load_tree
@@ -152,11 +153,12 @@ class AssemblyOut(BaseModel):
 
 
 @router.post("/preview")
-def preview(body: AssemblyIn, _: StaffDep, runtime: RuntimeDep) -> AssemblyOut:
+def preview(body: AssemblyIn, user: PapersDep, runtime: RuntimeDep) -> AssemblyOut:
     """Read-only, however long the solver runs: it holds no transaction (nor SQLite's write lock)."""
     blueprint = body.blueprint.to_blueprint()
     with runtime.read_session() as session:
-        pool = load_pool(session, body.class_id, runtime.clock(), body.recent_days)
+        pool = load_pool(session, body.class_id, runtime.clock(), body.recent_days,
+                         visible=permissions.items_clause(user, runtime.clock()))
         tree = load_tree(session)
     results: tuple[asm.Result, ...]
     if body.forms == 1:

@@ -12,9 +12,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from exam_server.deps import RuntimeDep, SessionDep, StudentDep, UserDep, atomic
-from exam_server.errors import Forbidden, NotFound
-from exam_server.media_links import with_media_links
+from exam_server.deps import RuntimeDep, SessionDep, SignedInDep, StudentDep, atomic
+from exam_server.errors import Forbidden, NotFound, NotYours
+from exam_server.media_links import link_expiry, with_media_links
 from exam_server.runtime import Runtime
 from exam_server.services import attempts, exams
 from item_bank import paper_student_view
@@ -79,13 +79,18 @@ class ResultOut(BaseModel):
 
 
 def _visible_attempt(session: Session, attempt_id: int, user: User, lock: bool = False) -> Attempt:
+    """A student's own attempt, or one of an exam whose results the staff member may read."""
     attempt = attempts.lock_attempt(session, attempt_id) if lock else session.get(Attempt, attempt_id)
-    if attempt is None or (user.role == Role.STUDENT and attempt.user_id != user.id):
+    if attempt is None:
         raise NotFound(f"attempt {attempt_id} does not exist")
-    if user.role == Role.TEACHER:
-        exams.ensure_staff_owns(exams.get_exam(session, attempt.exam_id), user)
-    elif user.role == Role.PROCTOR:
-        raise Forbidden("proctors see attempt status in the proctoring console, not answers")
+    if user.role == Role.STUDENT:
+        if attempt.user_id != user.id:
+            raise NotFound(f"attempt {attempt_id} does not exist")
+        return attempt
+    try:
+        exams.exam_for_results(session, user, attempt.exam_id)
+    except NotYours as exc:
+        raise NotFound(f"attempt {attempt_id} does not exist") from exc
     return attempt
 
 
@@ -110,7 +115,7 @@ def _attempt_out(runtime: Runtime, session: Session, attempt: Attempt) -> Attemp
         finished_at=attempt.finished_at,
         paper=with_media_links(variant_view(_paper_view(runtime, session, exam), attempt.variant_seed,
                                             exam.shuffle_items, exam.shuffle_options),
-                               runtime.settings.signing_key, runtime.clock()),
+                               runtime.settings.signing_key, link_expiry(runtime.clock(), attempt.deadline)),
         answers=[SavedAnswer(slot_id=a.slot_id, response=a.response, client_seq=a.client_seq, saved_at=a.saved_at)
                  for a in answers],
     )
@@ -126,7 +131,7 @@ def start_or_resume(exam_id: int, user: StudentDep, runtime: RuntimeDep, session
 
 
 @router.get("/attempts/{attempt_id}")
-def get_attempt(attempt_id: int, user: UserDep, runtime: RuntimeDep, session: SessionDep) -> AttemptOut:
+def get_attempt(attempt_id: int, user: SignedInDep, runtime: RuntimeDep, session: SessionDep) -> AttemptOut:
     return _attempt_out(runtime, session, _visible_attempt(session, attempt_id, user))
 
 
@@ -151,7 +156,7 @@ def submit(attempt_id: int, user: StudentDep, runtime: RuntimeDep, session: Sess
 
 
 @router.get("/attempts/{attempt_id}/result")
-def result(attempt_id: int, user: UserDep, session: SessionDep) -> ResultOut:
+def result(attempt_id: int, user: SignedInDep, session: SessionDep) -> ResultOut:
     attempt = _visible_attempt(session, attempt_id, user)
     exam = exams.get_exam(session, attempt.exam_id)
     if user.role == Role.STUDENT and not exam.results_released:

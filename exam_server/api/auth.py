@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from exam_server.deps import RuntimeDep, SessionDep, UserDep, atomic
+from exam_server.deps import RuntimeDep, SessionDep, SignedInDep, atomic
 from exam_server.services import accounts
 from models import User
 
@@ -70,5 +70,5 @@ def logout(body: RefreshIn, runtime: RuntimeDep, session: SessionDep) -> None:
 
 
 @router.get("/me")
-def me(user: UserDep) -> UserOut:
+def me(user: SignedInDep) -> UserOut:
     return UserOut.of(user)

@@ -4,7 +4,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from exam_server.deps import SessionDep, StaffDep, atomic
+from exam_server.deps import BankDep, SessionDep, atomic
 from item_bank import knowledge, usage
 from models import EnemySet
 
@@ -40,21 +40,21 @@ class EnemySetOut(BaseModel):
 
 @router.post("/knowledge-points", status_code=201)
 @atomic
-def create_point(body: PointIn, _: StaffDep, session: SessionDep) -> PointOut:
+def create_point(body: PointIn, _: BankDep, session: SessionDep) -> PointOut:
     point = knowledge.create_point(session, body.name, body.parent_id)
     return _points(session, [point.id])[0]
 
 
 @router.post("/knowledge-points/path", status_code=201)
 @atomic
-def ensure_path(body: PathIn, _: StaffDep, session: SessionDep) -> PointOut:
+def ensure_path(body: PathIn, _: BankDep, session: SessionDep) -> PointOut:
     """Find or create a whole path at once (what importers and spreadsheets give)."""
     point = knowledge.ensure_path(session, body.path)
     return _points(session, [point.id])[0]
 
 
 @router.get("/knowledge-points")
-def list_points(_: StaffDep, session: SessionDep) -> list[PointOut]:
+def list_points(_: BankDep, session: SessionDep) -> list[PointOut]:
     return _points(session, None)
 
 
@@ -67,12 +67,12 @@ def _points(session: SessionDep, only: list[int] | None) -> list[PointOut]:
 
 @router.post("/enemy-sets", status_code=201)
 @atomic
-def create_enemy_set(body: EnemySetIn, user: StaffDep, session: SessionDep) -> EnemySetOut:
+def create_enemy_set(body: EnemySetIn, user: BankDep, session: SessionDep) -> EnemySetOut:
     enemy_set = usage.create_enemy_set(session, body.name, body.item_ids, user.id)
     return EnemySetOut(id=enemy_set.id, name=enemy_set.name, family_ids=usage.enemy_set_members(session, enemy_set.id))
 
 
 @router.get("/enemy-sets")
-def list_enemy_sets(_: StaffDep, session: SessionDep) -> list[EnemySetOut]:
+def list_enemy_sets(_: BankDep, session: SessionDep) -> list[EnemySetOut]:
     sets = session.scalars(select(EnemySet).order_by(EnemySet.id))
     return [EnemySetOut(id=s.id, name=s.name, family_ids=usage.enemy_set_members(session, s.id)) for s in sets]

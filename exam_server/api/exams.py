@@ -6,10 +6,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from exam_server.deps import RuntimeDep, SessionDep, StaffDep, UserDep, atomic
-from exam_server.errors import NotFound
+from exam_server.deps import RuntimeDep, SchedulerDep, SessionDep, SignedInDep, atomic
 from exam_server.services import attempts, exams
-from models import Attempt, Exam, ExamCandidate, Role, User
+from models import Attempt, Exam, ExamCandidate, ExamDuty, Role, User
 
 router = APIRouter(prefix="/api/exams", tags=["exams"])
 
@@ -73,7 +72,7 @@ class ResultRow(BaseModel):
 
 @router.post("", status_code=201)
 @atomic
-def schedule(body: ExamIn, user: StaffDep, runtime: RuntimeDep, session: SessionDep) -> ExamOut:
+def schedule(body: ExamIn, user: SchedulerDep, runtime: RuntimeDep, session: SessionDep) -> ExamOut:
     data = exams.ExamInput(body.title, body.paper_id, body.class_id, body.opens_at, body.closes_at,
                            body.duration_minutes, body.shuffle_items, body.shuffle_options)
     exam = exams.schedule_exam(session, user, data, runtime.clock())
@@ -82,7 +81,9 @@ def schedule(body: ExamIn, user: StaffDep, runtime: RuntimeDep, session: Session
 
 
 @router.get("")
-def list_exams(user: UserDep, session: SessionDep) -> list[ExamOut]:
+def list_exams(user: SignedInDep, session: SessionDep) -> list[ExamOut]:
+    """Students: the exams they are on. Staff: the exams they created or are assigned to
+    (district admins: all)."""
     if user.role == Role.STUDENT:
         mine = {a.exam_id: a for a in session.scalars(select(Attempt).where(Attempt.user_id == user.id))}
         return [ExamOut.of(e, mine.get(e.id)) for e in exams.exams_for_student(session, user.id)]
@@ -90,27 +91,23 @@ def list_exams(user: UserDep, session: SessionDep) -> list[ExamOut]:
 
 
 @router.get("/{exam_id}")
-def get_exam(exam_id: int, user: UserDep, session: SessionDep) -> ExamOut:
-    exam = exams.get_exam(session, exam_id)
-    if user.role == Role.STUDENT and session.get(ExamCandidate, (exam_id, user.id)) is None:
-        raise NotFound(f"exam {exam_id} does not exist")
+def get_exam(exam_id: int, user: SignedInDep, session: SessionDep) -> ExamOut:
+    exam = exams.visible_exam(session, user, exam_id)
     mine = attempts.find_attempt(session, exam_id, user.id) if user.role == Role.STUDENT else None
     return ExamOut.of(exam, mine)
 
 
 @router.post("/{exam_id}/release")
 @atomic
-def release(exam_id: int, user: StaffDep, session: SessionDep) -> ExamOut:
-    exam = exams.get_exam(session, exam_id)
-    exams.ensure_staff_owns(exam, user)
+def release(exam_id: int, user: SchedulerDep, session: SessionDep) -> ExamOut:
+    exam = exams.managed_exam(session, user, exam_id)
     exams.release_results(session, exam)
     return ExamOut.of(exam)
 
 
 @router.get("/{exam_id}/results")
-def results(exam_id: int, user: StaffDep, session: SessionDep) -> list[ResultRow]:
-    exam = exams.get_exam(session, exam_id)
-    exams.ensure_staff_owns(exam, user)
+def results(exam_id: int, user: SchedulerDep, session: SessionDep) -> list[ResultRow]:
+    exams.exam_for_results(session, user, exam_id)
     rows = session.execute(
         select(User, Attempt)
         .join(ExamCandidate, ExamCandidate.user_id == User.id)
@@ -125,3 +122,42 @@ def results(exam_id: int, user: StaffDep, session: SessionDep) -> list[ResultRow
                   finish_reason=a.finish_reason if a else None)
         for u, a in rows
     ]
+
+
+class StaffIn(BaseModel):
+    user_id: int
+    duty: ExamDuty
+
+
+class StaffOut(BaseModel):
+    user_id: int
+    username: str
+    display_name: str
+    role: str
+    duty: str
+
+
+@router.get("/{exam_id}/staff")
+def list_staff(exam_id: int, user: SchedulerDep, session: SessionDep) -> list[StaffOut]:
+    return _staff(session, exams.managed_exam(session, user, exam_id))
+
+
+@router.post("/{exam_id}/staff", status_code=201)
+@atomic
+def assign_staff(exam_id: int, body: StaffIn, user: SchedulerDep, session: SessionDep) -> list[StaffOut]:
+    """Assign a proctor, marker or organiser (from the exam's school). Proctors then see this exam only."""
+    exam = exams.managed_exam(session, user, exam_id)
+    exams.assign_staff(session, exam, body.user_id, body.duty)
+    return _staff(session, exam)
+
+
+@router.delete("/{exam_id}/staff/{user_id}/{duty}", status_code=204)
+@atomic
+def remove_staff(exam_id: int, user_id: int, duty: ExamDuty, user: SchedulerDep, session: SessionDep) -> None:
+    exam = exams.managed_exam(session, user, exam_id)
+    exams.remove_staff(session, exam, user_id, duty)
+
+
+def _staff(session: SessionDep, exam: Exam) -> list[StaffOut]:
+    return [StaffOut(user_id=u.id, username=u.username, display_name=u.display_name, role=u.role, duty=s.duty)
+            for s, u in exams.staff_of(session, exam)]

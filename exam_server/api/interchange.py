@@ -11,17 +11,18 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
-from exam_server import media_links
-from exam_server.deps import ReadSessionDep, RuntimeDep, SessionDep, StaffDep, UserDep, atomic
-from exam_server.errors import Unprocessable
+from exam_server import media_links, permissions
+from exam_server.deps import BankDep, ReadSessionDep, RuntimeDep, SessionDep, atomic
+from exam_server.errors import NotFound, Unprocessable
 from exam_server.storage import FileStore, sniff_media_type
 from item_bank.formats import registry
 from item_bank.formats.common import MAX_FILE_BYTES
 from item_bank.formats.draft import FormatError
 from item_bank.formats.xlsx import xlsx_template
 from item_bank.interchange import drafts_for, import_report
-from models import ItemStatus
+from models import Item, ItemStatus
 
 router = APIRouter(tags=["import and export"])
 
@@ -59,7 +60,7 @@ def media_store(runtime: RuntimeDep) -> FileStore:
 
 
 @router.get("/api/interchange/formats")
-def formats(_: StaffDep) -> list[FormatOut]:
+def formats(_: BankDep) -> list[FormatOut]:
     return [FormatOut(name=f.name, label=f.label, extension=f.extension) for f in registry.FORMATS.values()]
 
 
@@ -67,7 +68,7 @@ def formats(_: StaffDep) -> list[FormatOut]:
 @atomic
 def import_items(
     file: Annotated[UploadFile, File(description="the question file")],
-    user: StaffDep, runtime: RuntimeDep, session: SessionDep,
+    user: BankDep, runtime: RuntimeDep, session: SessionDep,
     format: Annotated[FormatName, Form()] = "auto",  # noqa: A002 - the public field name
     status: Annotated[ItemStatus, Form()] = ItemStatus.DRAFT,
 ) -> ImportOut:
@@ -87,7 +88,12 @@ def import_items(
 
 
 @router.post("/api/interchange/export")
-def export_items(body: ExportIn, _: StaffDep, runtime: RuntimeDep, session: ReadSessionDep) -> Response:
+def export_items(body: ExportIn, user: BankDep, runtime: RuntimeDep, session: ReadSessionDep) -> Response:
+    """Only items the caller may read leave the server (exports carry keys)."""
+    readable = set(session.scalars(select(Item.id).where(Item.id.in_(body.item_ids),
+                                                         permissions.items_clause(user, runtime.clock()))))
+    if missing := [i for i in body.item_ids if i not in readable]:
+        raise NotFound(f"item_ids: item(s) {missing} do not exist or are not shared with you")
     drafts = drafts_for(session, body.item_ids, media_store(runtime))
     data, notes = registry.write(body.format, drafts)
     spec = registry.FORMATS[body.format]
@@ -100,7 +106,7 @@ def export_items(body: ExportIn, _: StaffDep, runtime: RuntimeDep, session: Read
 
 
 @router.get("/api/interchange/template.xlsx")
-def template(_: StaffDep) -> Response:
+def template(_: BankDep) -> Response:
     return Response(xlsx_template(), media_type=registry.FORMATS["xlsx"].media_type,
                      headers={"Content-Disposition": "attachment; filename*=UTF-8''question-template.xlsx"})
 
@@ -116,7 +122,7 @@ MAX_MEDIA_BYTES = 10 * 1024 * 1024
 
 
 @router.post("/api/media", status_code=201)
-def upload_media(file: Annotated[UploadFile, File(description="an image for an item")], _: StaffDep,
+def upload_media(file: Annotated[UploadFile, File(description="an image for an item")], _: BankDep,
                  runtime: RuntimeDep) -> MediaOut:
     """Store an image; reference it from an item's ``media`` and its stem as ``![alt](media:NAME)``."""
     data = file.file.read(MAX_MEDIA_BYTES + 1)
@@ -129,8 +135,11 @@ def upload_media(file: Annotated[UploadFile, File(description="an image for an i
 
 
 @router.get("/api/media/{sha256}")
-def media(sha256: str, _: UserDep, runtime: RuntimeDep) -> Response:
-    """Images referenced by item stems (content-addressed, so the URL never changes)."""
+def media(sha256: str, user: BankDep, runtime: RuntimeDep, session: ReadSessionDep) -> Response:
+    """Images referenced by item stems, to staff who may read an item that uses them (or, before
+    any item uses it, to staff who hold its hash: the uploader). Candidates get signed links."""
+    if not permissions.may_read_media(session, user, sha256, runtime.clock()):
+        raise NotFound(f"media {sha256} does not exist")
     return _media_response(media_store(runtime).get(sha256))
 
 

@@ -1,5 +1,6 @@
 """The item bank over HTTP (staff only: items carry answer keys)."""
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -7,12 +8,14 @@ from pydantic import BaseModel, Field
 
 import grading
 import item_bank
-from exam_server.deps import RuntimeDep, SessionDep, StaffDep, atomic
-from exam_server.errors import NotFound
+from exam_server import permissions
+from exam_server.deps import BankDep, RuntimeDep, SessionDep, atomic
+from exam_server.errors import NotFound, NotYours
+from exam_server.services import audit
 from exam_server.storage import FileStore
 from item_bank import items as bank_items
 from item_bank.search import ItemQuery, search_items
-from models import Item, ItemStatus
+from models import Item, ItemStatus, ShareScope, User
 
 router = APIRouter(prefix="/api/items", tags=["item bank"])
 
@@ -43,6 +46,7 @@ class ItemIn(BaseModel):
     irt_n: int | None = Field(default=None, ge=0, description="sample size the IRT parameters came from")
     knowledge_point_ids: list[int] = Field(default_factory=list)
     media: list[MediaRef] = Field(default_factory=list, description="images uploaded with POST /api/media")
+    share_scope: ShareScope = Field(ShareScope.SCHOOL, description="who else may use it: private, school, district")
 
     def to_input(self) -> bank_items.ItemInput:
         return bank_items.ItemInput(**self.model_dump())
@@ -75,6 +79,8 @@ class ItemOut(BaseModel):
     irt_n: int | None
     exposure_count: int
     media: list[dict[str, Any]]
+    share_scope: str
+    author_id: int
     knowledge_point_ids: list[int]
 
     @classmethod
@@ -106,7 +112,7 @@ def _out(session: SessionDep, items: list[Item]) -> list[ItemOut]:
 
 @router.post("", status_code=201)
 @atomic
-def create_item(body: ItemIn, user: StaffDep, runtime: RuntimeDep, session: SessionDep) -> ItemOut:
+def create_item(body: ItemIn, user: BankDep, runtime: RuntimeDep, session: SessionDep) -> ItemOut:
     _check_media(runtime, body)
     item = item_bank.create_item(session, user.id, body.to_input(), runtime.clock())
     return _out(session, [item])[0]
@@ -129,37 +135,87 @@ class SearchParams(BaseModel):
 
 
 @router.get("")
-def search(params: Annotated[SearchParams, Query()], user: StaffDep, session: SessionDep) -> ItemPage:
+def search(params: Annotated[SearchParams, Query()], user: BankDep, runtime: RuntimeDep,
+           session: SessionDep) -> ItemPage:
+    """Items the caller may see: their own, their school's shared ones and the district's, minus
+    items on other people's exams that have not closed yet."""
     query = ItemQuery(text=params.q, knowledge_point_id=params.knowledge_point_id, types=params.type,
                       statuses=params.status, difficulty_min=params.difficulty_min,
                       difficulty_max=params.difficulty_max, tags=params.tag, max_exposure=params.max_exposure,
                       min_exposure=params.min_exposure, author_id=user.id if params.mine else None,
-                      include_old_versions=params.all_versions, limit=params.limit, offset=params.offset)
+                      include_old_versions=params.all_versions, limit=params.limit, offset=params.offset,
+                      visible=permissions.items_clause(user, runtime.clock()))
     total, found = search_items(session, query)
     return ItemPage(total=total, items=_out(session, found))
 
 
+def _readable(session: SessionDep, runtime: RuntimeDep, user: User, item_id: int) -> Item:
+    item = session.get(Item, item_id)
+    if item is None or not permissions.may_read_item(session, user, item, runtime.clock()):
+        raise NotFound(f"item {item_id} does not exist")
+    return item
+
+
+def _editable(session: SessionDep, runtime: RuntimeDep, user: User, item_id: int) -> Item:
+    item = _readable(session, runtime, user, item_id)
+    if not permissions.may_edit_item(user, item):
+        raise NotYours(f"item {item_id} belongs to another teacher; only its author or a reviewer may change it")
+    return item
+
+
+def _audit_foreign(session: SessionDep, runtime: RuntimeDep, user: User, item: Item, action: str,
+                   data: dict[str, Any]) -> None:
+    """Changes to someone else's item are kept in the audit trail."""
+    if item.author_id != user.id:
+        audit.record(session, user.id, action, "item", item.id, {"author_id": item.author_id, **data},
+                     runtime.clock())
+
+
 @router.get("/{item_id}")
-def get_item(item_id: int, _: StaffDep, session: SessionDep) -> ItemOut:
-    return _out(session, [bank_items.get_item(session, item_id)])[0]
+def get_item(item_id: int, user: BankDep, runtime: RuntimeDep, session: SessionDep) -> ItemOut:
+    return _out(session, [_readable(session, runtime, user, item_id)])[0]
 
 
 @router.put("/{item_id}")
 @atomic
-def update_item(item_id: int, body: ItemIn, _: StaffDep, runtime: RuntimeDep, session: SessionDep) -> ItemOut:
-    """Edit an item. If an exam already used it, the edit becomes a new version (the response's id)."""
+def update_item(item_id: int, body: ItemIn, user: BankDep, runtime: RuntimeDep, session: SessionDep) -> ItemOut:
+    """Edit an item. If an exam already used it, the edit becomes a new version (the response's id).
+    Only the author or a reviewer may edit; a reviewer's edit of another's item is audited."""
+    current = _editable(session, runtime, user, item_id)
     _check_media(runtime, body)
     item = bank_items.update_item(session, item_id, body.to_input(), runtime.clock())
+    _audit_foreign(session, runtime, user, current, "item.edited", {"result_item_id": item.id,
+                                                                    "version": item.version})
     return _out(session, [item])[0]
 
 
 @router.post("/{item_id}/status")
 @atomic
-def set_status(item_id: int, body: StatusIn, _: StaffDep, runtime: RuntimeDep, session: SessionDep) -> ItemOut:
+def set_status(item_id: int, body: StatusIn, user: BankDep, runtime: RuntimeDep, session: SessionDep) -> ItemOut:
+    current = _editable(session, runtime, user, item_id)
+    before = current.status
     item = bank_items.set_status(session, item_id, body.status, runtime.clock())
+    _audit_foreign(session, runtime, user, item, "item.status", {"from": before, "to": body.status})
     return _out(session, [item])[0]
 
 
 @router.get("/{item_id}/versions")
-def versions(item_id: int, _: StaffDep, session: SessionDep) -> list[ItemOut]:
-    return _out(session, bank_items.versions(session, item_id))
+def versions(item_id: int, user: BankDep, runtime: RuntimeDep, session: SessionDep) -> list[ItemOut]:
+    _readable(session, runtime, user, item_id)
+    return _out(session, [v for v in bank_items.versions(session, item_id)
+                          if permissions.may_read_item(session, user, v, runtime.clock())])
+
+
+class AuditOut(BaseModel):
+    actor_id: int | None
+    action: str
+    data: dict[str, Any] | None
+    created_at: datetime
+
+
+@router.get("/{item_id}/audit")
+def item_audit(item_id: int, user: BankDep, runtime: RuntimeDep, session: SessionDep) -> list[AuditOut]:
+    """Changes made to this item's family by people other than its author."""
+    family = [v.id for v in bank_items.versions(session, _readable(session, runtime, user, item_id).id)]
+    return [AuditOut(actor_id=e.actor_id, action=e.action, data=e.data, created_at=e.created_at)
+            for e in audit.events_for(session, "item", family)]

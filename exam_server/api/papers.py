@@ -7,10 +7,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 import item_bank
-from exam_server.deps import RuntimeDep, SessionDep, StaffDep, atomic
+from exam_server import permissions
+from exam_server.deps import PapersDep, RuntimeDep, SessionDep, atomic
 from exam_server.errors import NotFound
 from item_bank.papers import load_paper
-from models import Paper, PaperSection, PaperSlot
+from models import Item, Paper, PaperSection, PaperSlot
 
 router = APIRouter(prefix="/api/papers", tags=["papers"])
 
@@ -68,15 +69,23 @@ class PaperOut(BaseModel):
 
 @router.post("", status_code=201)
 @atomic
-def create_paper(body: PaperIn, user: StaffDep, runtime: RuntimeDep, session: SessionDep) -> PaperOut:
+def create_paper(body: PaperIn, user: PapersDep, runtime: RuntimeDep, session: SessionDep) -> PaperOut:
+    """A paper of items the author may use (their own and those shared with them)."""
+    wanted = {slot.item_id for section in body.sections for slot in section.slots}
+    readable = set(session.scalars(select(Item.id).where(Item.id.in_(wanted),
+                                                         permissions.items_clause(user, runtime.clock()))))
+    if missing := sorted(wanted - readable):
+        raise NotFound(f"sections: item(s) {missing} do not exist or are not shared with you")
     paper = item_bank.create_paper(session, user.id, body.to_input(), runtime.clock())
     return PaperOut.of(paper)
 
 
 @router.get("/{paper_id}")
-def get_paper(paper_id: int, _: StaffDep, session: SessionDep) -> PaperOut:
+def get_paper(paper_id: int, user: PapersDep, runtime: RuntimeDep, session: SessionDep) -> PaperOut:
+    """Readable by its author, the staff of exams that use it, and (once no exam using it is
+    still open) other teachers of the author's school."""
     paper = load_paper(session, paper_id)
-    if paper is None:
+    if paper is None or not permissions.may_read_paper(session, user, paper, runtime.clock()):
         raise NotFound(f"paper {paper_id} does not exist")
     return PaperOut.of(paper)
 
@@ -91,15 +100,14 @@ class PaperSummary(BaseModel):
 
 
 @router.get("")
-def list_papers(user: StaffDep, session: SessionDep, mine: bool = True,
+def list_papers(user: PapersDep, runtime: RuntimeDep, session: SessionDep, mine: bool = True,
                 limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0)) -> list[PaperSummary]:
-    """Papers, newest first (by default the caller's own)."""
+    """Papers, newest first: by default the caller's own; ``mine=false``: every paper they may read."""
     totals = (select(PaperSection.paper_id, func.count(PaperSlot.id).label("n"),
                      func.sum(PaperSlot.points).label("pts"))
               .join(PaperSlot, PaperSlot.section_id == PaperSection.id).group_by(PaperSection.paper_id).subquery())
     query = (select(Paper, totals.c.n, totals.c.pts).join(totals, totals.c.paper_id == Paper.id)
              .order_by(Paper.id.desc()).limit(limit).offset(offset))
-    if mine:
-        query = query.where(Paper.author_id == user.id)
+    query = query.where(Paper.author_id == user.id if mine else permissions.papers_clause(user, runtime.clock()))
     return [PaperSummary(id=p.id, title=p.title, frozen=p.frozen, items=n, max_score=float(pts or 0),
                          created_at=p.created_at) for p, n, pts in session.execute(query)]

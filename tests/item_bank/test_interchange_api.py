@@ -34,9 +34,11 @@ def test_moodle_import_stores_items_points_and_media(world: World) -> None:
     with world.runtime.read_session() as session:
         media = [m for r in stored for m in session.get(Item, r["item_id"]).media]  # type: ignore[union-attr]
     assert media, "the sample embeds an image"
-    image = world.call("GET", f"/api/media/{media[0]['sha256']}", "s1")
+    image = world.call("GET", f"/api/media/{media[0]['sha256']}", "teacher")
     assert image.status_code == 200 and image.headers["content-type"].startswith("image/")
-    assert world.call("GET", "/api/media/" + "0" * 64, "s1").status_code == 404
+    # Candidates get pictures only through the signed links of their own exam page.
+    assert world.call("GET", f"/api/media/{media[0]['sha256']}", "s1").status_code == 403
+    assert world.call("GET", "/api/media/" + "0" * 64, "teacher").status_code == 404
 
 
 def test_malformed_files_report_per_item_and_keep_the_good_ones(world: World) -> None:
@@ -104,7 +106,7 @@ def test_uploaded_image_is_attached_to_an_item(world: World) -> None:
     item = world.ok("POST", "/api/items", "teacher", json={
         "type": "true_false", "stem": "看图判断 ![图](media:图.png)", "definition": {"correct": True}, "media": [ref]})
     assert item["media"][0]["sha256"] == ref["sha256"]
-    assert world.call("GET", f"/api/media/{ref['sha256']}", "s1").content == PNG
+    assert world.call("GET", f"/api/media/{ref['sha256']}", "teacher").content == PNG
     dangling = world.call("POST", "/api/items", "teacher", json={
         "type": "true_false", "stem": "x", "definition": {"correct": True}, "media": [{**ref, "sha256": "a" * 64}]})
     assert dangling.status_code == 404 and "media[0]" in dangling.json()["detail"]

@@ -1,0 +1,215 @@
+"""Who may do what to which record: the one place that answers it.
+
+Two layers, both used by every router:
+
+* **Capabilities by role** (:data:`GRANTS`): what a role may do at all. A route declares the one
+  capability it needs with :func:`exam_server.deps.require`; a caller without it gets
+  ``403 RoleNotAllowed``. The route x role matrix test reads each route's capability from the app,
+  so a new route without one fails the suite.
+* **Scope and ownership** (the ``may_*`` predicates and the ``*_clause`` SQL filters): which
+  records of that kind. Records outside the caller's reach answer ``404`` (their existence is not
+  revealed); records the caller may read but not change answer ``403 NotYours``.
+
+The boundaries (district > school > author):
+
+* An **admin** is district staff: every school, every record.
+* A **teacher** works inside their own school: classes and students there, exams for those
+  classes, results of exams they created or are staff on.
+* A **reviewer** (教研员) is a teacher who may also edit and retire other people's items that
+  they can see; every such change is audited.
+* A **proctor** sees only the exams they are assigned to (``exam_staff``), never keys or answers.
+* A **student** sees their own exams and attempts, and only the key-free view of an item.
+* **Items** carry a sharing scope: ``private`` (the author), ``school`` (the author's school),
+  ``district`` (all staff). On top of that, an item or paper on an exam that has not closed yet is
+  readable only by its author and that exam's creator and staff: the key must not reach another
+  teacher of a candidate's school before the sitting ends.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
+from sqlalchemy.orm import Session
+
+from models import Exam, ExamCandidate, ExamDuty, ExamStaff, Item, ItemUsage, Paper, Role, SchoolClass, ShareScope, User
+
+
+class Cap(StrEnum):
+    """What a route needs the caller's role to allow."""
+
+    SIGNED_IN = "signed_in"  # any account; the record-level rules still apply
+    MANAGE_SCHOOLS = "manage_schools"
+    MANAGE_USERS = "manage_users"
+    MANAGE_CLASSES = "manage_classes"  # classes and their students, in the caller's school
+    USE_BANK = "use_bank"  # read and author items, knowledge points, enemy sets, media
+    BUILD_PAPERS = "build_papers"  # papers and assembly
+    SCHEDULE_EXAMS = "schedule_exams"
+    SIT_EXAMS = "sit_exams"
+
+
+_TEACHING = frozenset({Cap.SIGNED_IN, Cap.MANAGE_CLASSES, Cap.USE_BANK, Cap.BUILD_PAPERS, Cap.SCHEDULE_EXAMS})
+
+GRANTS: dict[Role, frozenset[Cap]] = {
+    Role.ADMIN: frozenset(Cap) - {Cap.SIT_EXAMS},
+    Role.TEACHER: _TEACHING,
+    Role.REVIEWER: _TEACHING,
+    Role.PROCTOR: frozenset({Cap.SIGNED_IN}),
+    Role.STUDENT: frozenset({Cap.SIGNED_IN, Cap.SIT_EXAMS}),
+}
+
+# Roles that may edit or retire an item someone else wrote (if they can see it).
+ITEM_REVIEWERS = frozenset({Role.ADMIN, Role.REVIEWER})
+# Duties that may release results and manage an exam's staff; and that may read its results.
+MANAGING_DUTIES = frozenset({ExamDuty.ORGANISER})
+RESULT_DUTIES = frozenset({ExamDuty.ORGANISER, ExamDuty.MARKER})
+
+
+def role_may(role: Role | str, cap: Cap) -> bool:
+    return cap in GRANTS.get(Role(role), frozenset())
+
+
+def is_district(user: User) -> bool:
+    return user.role == Role.ADMIN
+
+
+# ---- schools and classes ------------------------------------------------------------------------
+
+def may_manage_school(user: User, school_id: int) -> bool:
+    """Create classes in it, enrol its students, schedule exams for its classes."""
+    return is_district(user) or (user.school_id is not None and user.school_id == school_id)
+
+
+def classes_clause(user: User) -> ColumnElement[bool]:
+    if is_district(user):
+        return true()
+    if user.school_id is None:
+        return false()
+    return SchoolClass.school_id == user.school_id
+
+
+# ---- exams ------------------------------------------------------------------------------------
+
+def _staff_duty(user_id: int, duties: Iterable[ExamDuty] | None = None) -> Select[Any]:
+    query = select(ExamStaff.exam_id).where(ExamStaff.user_id == user_id)
+    if duties is not None:
+        query = query.where(ExamStaff.duty.in_(list(duties)))
+    return query
+
+
+def exams_clause(user: User) -> ColumnElement[bool]:
+    """The exams a user may see at all."""
+    if is_district(user):
+        return true()
+    if user.role == Role.STUDENT:
+        return Exam.id.in_(select(ExamCandidate.exam_id).where(ExamCandidate.user_id == user.id))
+    if user.role == Role.PROCTOR:
+        return Exam.id.in_(_staff_duty(user.id))
+    return or_(Exam.created_by == user.id, Exam.id.in_(_staff_duty(user.id)))
+
+
+def _has_duty(session: Session, exam: Exam, user: User, duties: Iterable[ExamDuty] | None) -> bool:
+    return session.scalar(select(exists(_staff_duty(user.id, duties).where(ExamStaff.exam_id == exam.id)))) or False
+
+
+def may_see_exam(session: Session, user: User, exam: Exam) -> bool:
+    if is_district(user):
+        return True
+    if user.role == Role.STUDENT:
+        return session.get(ExamCandidate, (exam.id, user.id)) is not None
+    if user.role != Role.PROCTOR and exam.created_by == user.id:
+        return True
+    return _has_duty(session, exam, user, None)
+
+
+def may_manage_exam(session: Session, user: User, exam: Exam) -> bool:
+    """Release results, assign staff, change the exam."""
+    if is_district(user):
+        return True
+    if not role_may(user.role, Cap.SCHEDULE_EXAMS):
+        return False
+    return exam.created_by == user.id or _has_duty(session, exam, user, MANAGING_DUTIES)
+
+
+def may_read_results(session: Session, user: User, exam: Exam) -> bool:
+    if is_district(user):
+        return True
+    if not role_may(user.role, Cap.SCHEDULE_EXAMS):
+        return False
+    return exam.created_by == user.id or _has_duty(session, exam, user, RESULT_DUTIES)
+
+
+# ---- items and papers -------------------------------------------------------------------------
+
+def _school_members(school_id: int) -> Select[Any]:
+    return select(User.id).where(User.school_id == school_id)
+
+
+def _exams_not_closed(now: datetime) -> Select[Any]:
+    return select(Exam.id).where(Exam.closes_at > now)
+
+
+def _exams_of(user: User) -> Select[Any]:
+    """Exams whose keys this user may know before they close: created, staffed, or on their paper."""
+    return select(Exam.id).where(or_(
+        Exam.created_by == user.id, Exam.id.in_(_staff_duty(user.id)),
+        Exam.paper_id.in_(select(Paper.id).where(Paper.author_id == user.id))))
+
+
+def items_clause(user: User, now: datetime) -> ColumnElement[bool]:
+    """Items (with keys) this user may read: sharing scope, minus items on exams still running
+    that are not theirs."""
+    if is_district(user):
+        return true()
+    if not role_may(user.role, Cap.USE_BANK):
+        return false()
+    shared: list[ColumnElement[bool]] = [Item.share_scope == ShareScope.DISTRICT]
+    if user.school_id is not None:
+        shared.append(and_(Item.share_scope == ShareScope.SCHOOL,
+                           Item.author_id.in_(_school_members(user.school_id))))
+    locked = (select(ItemUsage.item_id).where(ItemUsage.exam_id.in_(_exams_not_closed(now)))
+              .where(ItemUsage.exam_id.not_in(_exams_of(user))))
+    return or_(Item.author_id == user.id, and_(or_(*shared), Item.id.not_in(locked)))
+
+
+def may_read_item(session: Session, user: User, item: Item, now: datetime) -> bool:
+    clause = items_clause(user, now)
+    return session.scalar(select(exists().where(Item.id == item.id, clause))) or False
+
+
+def may_edit_item(user: User, item: Item) -> bool:
+    """Given that the user may read it: the author, or a reviewer (audited by the caller)."""
+    return item.author_id == user.id or user.role in ITEM_REVIEWERS
+
+
+def papers_clause(user: User, now: datetime) -> ColumnElement[bool]:
+    """Papers this user may read: their own; papers of exams they run; other papers of their
+    school once no exam that uses them is still open."""
+    if is_district(user):
+        return true()
+    if not role_may(user.role, Cap.BUILD_PAPERS):
+        return false()
+    mine = or_(Paper.author_id == user.id, Paper.id.in_(select(Exam.paper_id).where(Exam.id.in_(_exams_of(user)))))
+    if user.school_id is None:
+        return mine
+    running = select(Exam.paper_id).where(Exam.id.in_(_exams_not_closed(now)))
+    school = and_(Paper.author_id.in_(_school_members(user.school_id)), Paper.id.not_in(running))
+    return or_(mine, school)
+
+
+def may_read_paper(session: Session, user: User, paper: Paper, now: datetime) -> bool:
+    return session.scalar(select(exists().where(Paper.id == paper.id, papers_clause(user, now)))) or False
+
+
+def may_read_media(session: Session, user: User, sha256: str, now: datetime) -> bool:
+    """A stored picture is served to staff who may read some item that uses it; one that no item
+    uses yet (just uploaded) to bank users, who can only name it by its content hash."""
+    if is_district(user):
+        return True
+    if not role_may(user.role, Cap.USE_BANK):
+        return False
+    uses = Item.media.cast(Item.search_text.type).contains(sha256)
+    if not session.scalar(select(exists().where(uses))):
+        return True
+    return session.scalar(select(exists().where(uses, items_clause(user, now)))) or False
