@@ -1,0 +1,85 @@
+"""A two-school world for the permission tests, built over HTTP on each database backend.
+
+School A: teacher ``tA`` (owns everything below), teacher ``tA2``, reviewer ``rA``, proctor ``pA``
+(assigned to the exam), proctor ``pA2`` (not assigned), student ``sA`` (on the exam's roster).
+School B: teacher ``tB``, student ``sB``. District admin ``admin``.
+
+``tA`` wrote items with every sharing scope, a paper of two of them and an exam (open now) on it,
+so the paper and those items are locked to other teachers until the exam closes.
+"""
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from support import PASSWORD, World
+
+from exam_server.db import session_scope
+from exam_server.services import accounts
+from models import Role
+
+USERS = ["admin", "tA", "tA2", "rA", "pA", "pA2", "tB", "sA", "sB"]
+ROLE_OF = {"admin": Role.ADMIN, "tA": Role.TEACHER, "tA2": Role.TEACHER, "rA": Role.REVIEWER,
+           "pA": Role.PROCTOR, "pA2": Role.PROCTOR, "tB": Role.TEACHER, "sA": Role.STUDENT, "sB": Role.STUDENT}
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082")
+
+
+def _tf(stem: str, scope: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "true_false", "stem": stem, "definition": {"correct": True}, "share_scope": scope, **extra}
+
+
+@dataclass
+class PermWorld:
+    world: World
+    ids: dict[str, Any] = field(default_factory=dict)
+
+    def call(self, method: str, url: str, who: str, **kwargs: Any) -> Any:
+        return self.world.call(method, url, who, **kwargs)
+
+
+def build_perm_world(world: World) -> PermWorld:
+    w = PermWorld(world)
+    clock = world.clock
+    with session_scope(world.runtime.session_factory) as session:
+        accounts.create_user(session, "admin", PASSWORD, Role.ADMIN, "Admin", None, clock())
+    world.login("admin")
+    school_a = world.ok("POST", "/api/schools", "admin", json={"name": "A 中学"})["id"]
+    school_b = world.ok("POST", "/api/schools", "admin", json={"name": "B 中学"})["id"]
+    class_a = world.ok("POST", f"/api/schools/{school_a}/classes", "admin", json={"name": "A1"})["id"]
+    class_b = world.ok("POST", f"/api/schools/{school_b}/classes", "admin", json={"name": "B1"})["id"]
+    ids: dict[str, Any] = {}
+    for name in ["tA", "tA2", "rA", "pA", "pA2", "tB"]:
+        school = school_b if name.endswith("B") else school_a
+        ids[name] = world.ok("POST", "/api/users", "admin", json={
+            "username": name, "password": PASSWORD, "display_name": name, "role": ROLE_OF[name],
+            "school_id": school})["id"]
+    for name, klass in (("sA", class_a), ("sB", class_b)):
+        created = world.ok("POST", f"/api/classes/{klass}/students", "admin",
+                           json=[{"username": name, "password": PASSWORD, "display_name": name}])
+        ids[name] = created["created"][0]["id"]
+    for name in USERS[1:]:
+        world.login(name)
+    media = world.ok("POST", "/api/media", "tA", files={"file": ("p.png", PNG)})
+    item = {
+        "private": world.ok("POST", "/api/items", "tA", json=_tf("私有 ![p](media:p.png)", "private",
+                                                                   media=[media]))["id"],
+        "school": world.ok("POST", "/api/items", "tA", json=_tf("校内 school", "school"))["id"],
+        "district": world.ok("POST", "/api/items", "tA", json=_tf("全区 district", "district"))["id"],
+        "on_exam": world.ok("POST", "/api/items", "tA", json=_tf("考试中 on exam", "district"))["id"],
+        "b_school": world.ok("POST", "/api/items", "tB", json=_tf("B 校 school", "school"))["id"],
+    }
+    paper = world.ok("POST", "/api/papers", "tA", json={"title": "P", "sections": [
+        {"title": "一", "slots": [{"item_id": item["on_exam"], "points": 1}]}]})
+    exam = world.ok("POST", "/api/exams", "tA", json={
+        "title": "E", "paper_id": paper["id"], "class_id": class_a,
+        "opens_at": (clock() - timedelta(minutes=5)).isoformat(),
+        "closes_at": (clock() + timedelta(hours=3)).isoformat(), "duration_minutes": 60})
+    world.ok("POST", f"/api/exams/{exam['id']}/staff", "tA", json={"user_id": ids["pA"], "duty": "proctor"})
+    attempt = world.ok("POST", f"/api/exams/{exam['id']}/attempt", "sA")
+    ids.update(school_a=school_a, school_b=school_b, class_a=class_a, class_b=class_b, item=item,
+               paper=paper["id"], exam=exam["id"], attempt=attempt["attempt_id"],
+               slot=paper["sections"][0]["slots"][0]["slot_id"], sha=hashlib.sha256(PNG).hexdigest())
+    w.ids = ids
+    return w

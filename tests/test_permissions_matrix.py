@@ -1,0 +1,252 @@
+"""Route x role x owner: every API route, called as every role and as owners and outsiders.
+
+Part one reads each route's capability from the app itself (a route without one fails), and checks
+that exactly the roles granted it get past the role check. Part two scripts the record-level rules
+(school boundaries, sharing scopes, locked papers, exam staff) route by route; a route that takes
+a record id and has no row there fails the suite.
+"""
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from permissions_world import USERS, PermWorld, build_perm_world
+from support import START, World, make_client, make_runtime
+
+from exam_server.clock import ManualClock
+from exam_server.deps import required_capability
+from exam_server.permissions import GRANTS, Cap
+from models import ExamDuty, Role
+
+# Routes anyone may call: signing in, health, the pages' HTML (their data comes from the API),
+# and signed media links (the signature is the permission).
+PUBLIC = {("POST", "/api/auth/login"), ("POST", "/api/auth/refresh"), ("POST", "/api/auth/logout"),
+          ("GET", "/health"), ("GET", "/docs"), ("GET", "/media/{sha256}")}
+PAGE_PREFIXES = ("/login", "/student", "/exam/", "/teacher")
+
+
+def _capability(dependant: Dependant) -> Cap | None:
+    for sub in dependant.dependencies:
+        found = required_capability(sub.call) or _capability(sub)
+        if found is not None:
+            return found
+    return None
+
+
+def api_routes(app: FastAPI) -> list[tuple[str, str, Cap | None]]:
+    """(method, path, capability) for every route the app serves (HEAD aside)."""
+    rows = []
+    for route in app.router.routes:
+        contexts = route.effective_route_contexts() if hasattr(route, "effective_route_contexts") else [route]
+        for context in contexts:
+            dependant = getattr(context, "dependant", None)
+            if dependant is None:
+                continue
+            for method in sorted(set(getattr(context, "methods", set())) - {"HEAD"}):
+                rows.append((method, context.path, _capability(dependant)))
+    return rows
+
+
+def _is_page(path: str) -> bool:
+    return path == "/" or path.startswith(PAGE_PREFIXES)
+
+
+@pytest.fixture
+def perm(database_url: str, tmp_path: Path) -> Iterator[PermWorld]:
+    clock = ManualClock(START)
+    runtime = make_runtime(database_url, tmp_path, clock)
+    yield build_perm_world(World(make_client(runtime), runtime, clock))
+    runtime.engine.dispose()
+
+
+def _fill(path: str, ids: dict[str, Any]) -> str:
+    values = {"exam_id": ids["exam"], "item_id": ids["item"]["school"], "paper_id": ids["paper"],
+              "class_id": ids["class_a"], "school_id": ids["school_a"], "attempt_id": ids["attempt"],
+              "slot_id": ids["slot"], "sha256": ids["sha"], "user_id": ids["pA"], "duty": "marker"}
+    return path.format(**values)
+
+
+def test_every_route_declares_a_capability_or_is_public(perm: PermWorld) -> None:
+    routes = api_routes(perm.world.client.app)  # type: ignore[arg-type]
+    assert len(routes) > 40
+    missing = [(m, p) for m, p, cap in routes if cap is None and (m, p) not in PUBLIC and not _is_page(p)]
+    assert missing == [], f"routes with no capability (add require(...) or list them as public): {missing}"
+
+
+ROLE_USERS = {Role.ADMIN: "admin", Role.TEACHER: "tA", Role.REVIEWER: "rA", Role.PROCTOR: "pA",
+              Role.STUDENT: "sA"}
+
+
+def test_route_x_role_only_granted_roles_pass_the_role_check(perm: PermWorld) -> None:
+    assert set(ROLE_USERS) == set(Role), "a new role needs a user in this test"
+    failures = []
+    for method, path, cap in api_routes(perm.world.client.app):  # type: ignore[arg-type]
+        if cap is None:
+            continue
+        for role, who in ROLE_USERS.items():
+            r = perm.call(method, _fill(path, perm.ids), who, json={})
+            refused = r.status_code == 403 and r.json().get("error") == "RoleNotAllowed"
+            if refused == (cap in GRANTS[role]):
+                failures.append(f"{method} {path} as {role}: {r.status_code} {r.text[:120]}")
+            assert r.status_code < 500, f"{method} {path} as {role}: {r.status_code} {r.text}"
+    assert failures == []
+
+
+# Expected status per user; "*" is everyone not named. Rows run in order and users in USERS order
+# (admin first), so later calls see earlier effects: save before submit, release last; a 409 or a
+# 404 "already removed" after the admin's call means the caller got past the permission check.
+Row = tuple[str, str, dict[str, Any] | None, dict[str, int]]
+STAFF_ONLY = {"pA": 403, "pA2": 403, "sA": 403, "sB": 403}
+
+
+def owner_rows(ids: dict[str, Any]) -> list[Row]:
+    e, it, p, a, s = ids["exam"], ids["item"], ids["paper"], ids["attempt"], ids["slot"]
+    edit = {"type": "true_false", "stem": "改 edited", "definition": {"correct": False}, "share_scope": "school"}
+    return [
+        ("GET", f"/api/exams/{e}", None,
+         {"admin": 200, "tA": 200, "pA": 200, "sA": 200, "*": 404}),
+        ("GET", f"/api/exams/{e}/results", None, {"admin": 200, "tA": 200, **STAFF_ONLY, "*": 404}),
+        ("GET", f"/api/exams/{e}/staff", None, {"admin": 200, "tA": 200, **STAFF_ONLY, "*": 404}),
+        ("POST", f"/api/exams/{e}/staff", {"user_id": ids["tA2"], "duty": "marker"},
+         {"admin": 201, "tA": 201, "tA2": 403, **STAFF_ONLY, "*": 404}),
+        # tA2 is now a marker (admin added them first): results yes, managing the exam no.
+        ("GET", f"/api/exams/{e}/results", None, {"admin": 200, "tA": 200, "tA2": 200, **STAFF_ONLY, "*": 404}),
+        ("GET", f"/api/exams/{e}/staff", None, {"admin": 200, "tA": 200, "tA2": 403, **STAFF_ONLY, "*": 404}),
+        ("DELETE", f"/api/exams/{e}/staff/{ids['tA2']}/marker", None,
+         {"admin": 204, "tA": 404, **STAFF_ONLY, "*": 404}),
+        # Items: private to the author; shared with the school; the district; locked by a running exam.
+        ("GET", f"/api/items/{it['private']}", None, {"admin": 200, "tA": 200, **STAFF_ONLY, "*": 404}),
+        ("GET", f"/api/items/{it['school']}", None,
+         {"admin": 200, "tA": 200, "tA2": 200, "rA": 200, **STAFF_ONLY, "*": 404}),
+        ("GET", f"/api/items/{it['district']}", None, {**STAFF_ONLY, "*": 200}),
+        ("GET", f"/api/items/{it['on_exam']}", None, {"admin": 200, "tA": 200, **STAFF_ONLY, "*": 404}),
+        ("GET", f"/api/items/{it['b_school']}", None, {"admin": 200, "tB": 200, **STAFF_ONLY, "*": 404}),
+        ("GET", f"/api/items/{it['school']}/versions", None,
+         {"admin": 200, "tA": 200, "tA2": 200, "rA": 200, **STAFF_ONLY, "*": 404}),
+        ("PUT", f"/api/items/{it['school']}", edit,
+         {"admin": 200, "tA": 200, "tA2": 403, "rA": 200, **STAFF_ONLY, "*": 404}),
+        ("POST", f"/api/items/{it['school']}/status", {"status": "reviewed"},
+         {"admin": 200, "tA": 200, "tA2": 403, "rA": 200, **STAFF_ONLY, "*": 404}),
+        ("GET", f"/api/items/{it['school']}/audit", None,
+         {"admin": 200, "tA": 200, "tA2": 200, "rA": 200, **STAFF_ONLY, "*": 404}),
+        ("GET", f"/api/media/{ids['sha']}", None, {"admin": 200, "tA": 200, **STAFF_ONLY, "*": 404}),
+        ("POST", "/api/interchange/export", {"format": "gift", "item_ids": [it["private"]]},
+         {"admin": 200, "tA": 200, **STAFF_ONLY, "*": 404}),
+        ("POST", "/api/papers", {"title": "x", "sections": [{"title": "s", "slots": [
+            {"item_id": it["private"], "points": 1}]}]}, {"admin": 201, "tA": 201, **STAFF_ONLY, "*": 404}),
+        ("GET", f"/api/papers/{p}", None, {"admin": 200, "tA": 200, **STAFF_ONLY, "*": 404}),
+        # Classes and students: inside one's own school.
+        ("POST", f"/api/schools/{ids['school_a']}/classes", {"name": "new"},
+         {"admin": 201, "tA": 409, "tA2": 409, "rA": 409, "tB": 403, **STAFF_ONLY}),
+        ("POST", f"/api/classes/{ids['class_a']}/students", [],
+         {"admin": 200, "tA": 200, "tA2": 200, "rA": 200, "tB": 404, **STAFF_ONLY}),
+        ("POST", "/api/exams", _exam_body(ids, ids["class_a"], p),
+         {"admin": 201, "tA": 201, "tA2": 404, "rA": 404, "tB": 404, **STAFF_ONLY}),
+        # Attempts: the candidate's own; staff who may read the exam's results.
+        ("POST", f"/api/exams/{e}/attempt", None,
+         {"sA": 200, "sB": 403, "admin": 403, "tA": 403, "tA2": 403, "rA": 403, "pA": 403, "pA2": 403,
+          "tB": 403}),
+        ("GET", f"/api/attempts/{a}", None, {"sA": 200, "admin": 200, "tA": 200, "*": 404}),
+        ("PUT", f"/api/attempts/{a}/answers/{s}", {"response": True, "client_seq": 1},
+         {"sA": 200, "sB": 404, "*": 403}),
+        ("GET", f"/api/attempts/{a}/result", None, {"sA": 403, "admin": 200, "tA": 200, "*": 404}),
+        ("POST", f"/api/attempts/{a}/submit", None, {"sA": 200, "sB": 404, "*": 403}),
+        ("POST", f"/api/exams/{e}/release", None, {"admin": 200, "tA": 200, **STAFF_ONLY, "*": 404}),
+        ("GET", f"/api/attempts/{a}/result", None, {"sA": 200, "admin": 200, "tA": 200, "*": 404}),
+    ]
+
+
+def _exam_body(ids: dict[str, Any], class_id: int, paper_id: int) -> dict[str, Any]:
+    return {"title": "E2", "paper_id": paper_id, "class_id": class_id, "opens_at": START.isoformat(),
+            "closes_at": START.replace(hour=20).isoformat(), "duration_minutes": 30}
+
+
+def _template(url: str, ids: dict[str, Any]) -> str:
+    """Turn a concrete URL back into its route path, so coverage can be checked against the app."""
+    known = {str(v): k for k, v in ids.items() if isinstance(v, int)}
+    known.update({str(v): "item" for v in ids["item"].values()})
+    known[ids["sha"]] = "sha"
+    known.update({duty.value: "duty" for duty in ExamDuty})
+    parts = []
+    for part in url.split("/"):
+        parts.append("{}" if part in known else part)
+    return "/".join(parts)
+
+
+def test_route_x_role_x_owner(perm: PermWorld) -> None:
+    rows = owner_rows(perm.ids)
+    failures = []
+    for method, url, body, expected in rows:
+        for who in USERS:
+            want = expected.get(who, expected.get("*"))
+            if want is None:
+                continue
+            kwargs = {} if body is None else {"json": body}
+            r = perm.call(method, url, who, **kwargs)
+            if r.status_code != want:
+                failures.append(f"{method} {url} as {who}: want {want}, got {r.status_code} {r.text[:150]}")
+    assert failures == [], "\n".join(failures)
+    covered = {(m, _template(u, perm.ids)) for m, u, _, _ in rows}
+    with_ids = {(m, "/".join("{}" if s.startswith("{") else s for s in p.split("/")))
+                for m, p, cap in api_routes(perm.world.client.app)  # type: ignore[arg-type]
+                if cap is not None and "{" in p}
+    assert with_ids <= covered, f"routes on records with no owner row: {sorted(with_ids - covered)}"
+
+
+def test_lists_show_only_what_each_user_may_see(perm: PermWorld) -> None:
+    ids, it = perm.ids, perm.ids["item"]
+
+    def exam_ids(who: str) -> set[int]:
+        return {e["id"] for e in perm.world.ok("GET", "/api/exams", who)}
+
+    assert exam_ids("pA") == {ids["exam"]} and exam_ids("pA2") == set() and exam_ids("tB") == set()
+    assert exam_ids("tA") == {ids["exam"]} and exam_ids("sB") == set()
+
+    def found(who: str) -> set[int]:
+        return {i["id"] for i in perm.world.ok("GET", "/api/items?limit=500", who)["items"]}
+
+    assert found("tA") == set(it.values()) - {it["b_school"]}
+    assert found("tA2") == {it["school"], it["district"]}, "private and locked items stay hidden"
+    assert found("tB") == {it["district"], it["b_school"]}
+    assert found("admin") == set(it.values())
+    classes = {c["id"] for c in perm.world.ok("GET", "/api/classes", "tB")}
+    assert classes == {ids["class_b"]}
+    papers = {p["id"] for p in perm.world.ok("GET", "/api/papers?mine=false", "tA2")}
+    assert ids["paper"] not in papers, "a paper on a running exam is hidden from other teachers"
+
+
+def test_locks_lift_when_the_exam_closes(perm: PermWorld) -> None:
+    it = perm.ids["item"]
+    assert perm.call("GET", f"/api/items/{it['on_exam']}", "tB").status_code == 404
+    assert perm.call("GET", f"/api/papers/{perm.ids['paper']}", "tA2").status_code == 404
+    perm.world.clock.advance(hours=4)
+    for who in ("tB", "tA2"):
+        perm.world.login(who)  # the access tokens expired meanwhile
+    assert perm.call("GET", f"/api/items/{it['on_exam']}", "tB").status_code == 200
+    assert perm.call("GET", f"/api/papers/{perm.ids['paper']}", "tA2").status_code == 200
+    assert perm.call("GET", f"/api/papers/{perm.ids['paper']}", "tB").status_code == 404, "other school"
+
+
+def test_a_reviewers_edit_of_anothers_item_is_audited(perm: PermWorld) -> None:
+    item = perm.ids["item"]["school"]
+    body = {"type": "true_false", "stem": "审 reviewed", "definition": {"correct": False}}
+    perm.world.ok("PUT", f"/api/items/{item}", "rA", json=body)
+    perm.world.ok("POST", f"/api/items/{item}/status", "rA", json={"status": "retired"})
+    perm.world.ok("PUT", f"/api/items/{item}", "tA", json=body)  # the author's own edit: not audited
+    trail = perm.world.ok("GET", f"/api/items/{item}/audit", "tA")
+    assert [(e["actor_id"], e["action"]) for e in trail] == [(perm.ids["rA"], "item.edited"),
+                                                             (perm.ids["rA"], "item.status")]
+    assert trail[1]["data"]["to"] == "retired" and trail[0]["data"]["author_id"] == perm.ids["tA"]
+
+
+def test_staff_from_another_school_cannot_be_assigned(perm: PermWorld) -> None:
+    e = perm.ids["exam"]
+    r = perm.call("POST", f"/api/exams/{e}/staff", "tA", json={"user_id": perm.ids["tB"], "duty": "proctor"})
+    assert r.status_code == 422 and "school" in r.json()["detail"]
+    r = perm.call("POST", f"/api/exams/{e}/staff", "tA", json={"user_id": perm.ids["sA"], "duty": "proctor"})
+    assert r.status_code == 422 and "student" in r.json()["detail"]
+    perm.world.ok("POST", f"/api/exams/{e}/staff", "tA", json={"user_id": perm.ids["pA2"], "duty": "proctor"})
+    assert {x["id"] for x in perm.world.ok("GET", "/api/exams", "pA2")} == {e}
