@@ -9,7 +9,7 @@
 
   function homeFor(user) {
     var role = user && user.role;
-    return role === "teacher" || role === "admin" ? "/teacher" : "/student";
+    return ["teacher", "reviewer", "admin"].indexOf(role) >= 0 ? "/teacher" : "/student";
   }
 
   function nextUrl(user) {

@@ -5,6 +5,7 @@
 var ITEM_TYPES = ["single_choice", "multiple_choice", "true_false", "fill_blank", "numeric", "short_answer",
                   "essay", "matching", "ordering", "inline_choice"];
 var ITEM_STATUSES = ["draft", "reviewed", "retired"];
+var SHARE_SCOPES = ["private", "school", "district"];
 
 var Teacher = (function () {
   var SELECTION_KEY = "teacher.selection";
@@ -15,7 +16,7 @@ var Teacher = (function () {
     var auth = Auth.load();
     if (!auth) { goToLogin(); return false; }
     var role = auth.user && auth.user.role;
-    if (role !== "teacher" && role !== "admin") { location.href = "/student"; return false; }
+    if (["teacher", "reviewer", "admin"].indexOf(role) < 0) { location.href = "/student"; return false; }
     showUserName();
     var logout = document.getElementById("logout");
     if (logout) { logout.addEventListener("click", signOut); }

@@ -174,6 +174,7 @@
     form.elements.type.value = item ? item.type : "single_choice";
     form.elements.type.disabled = !!item;
     form.elements.status.value = item ? item.status : "draft";
+    form.elements.share_scope.value = item ? item.share_scope : "school";
     form.elements.title.value = item && item.title || "";
     form.elements.stem.value = item ? item.stem : "";
     form.elements.definition.value = JSON.stringify(item ? item.definition : TEMPLATES.single_choice, null, 2);
@@ -231,6 +232,7 @@
       definition: definition,
       explanation: form.elements.explanation.value.trim() || null,
       status: form.elements.status.value,
+      share_scope: form.elements.share_scope.value,
       title: form.elements.title.value.trim() || null,
       tags: form.elements.tags.value.split(/[,，]/).map(function (s) { return s.trim(); }).filter(Boolean),
       source: base.source || null,
@@ -285,6 +287,7 @@
   Teacher.fillOptions($("f-status"), ITEM_STATUSES, Teacher.statusLabel);
   Teacher.fillOptions($("e-type"), ITEM_TYPES, Teacher.typeLabel);
   Teacher.fillOptions($("e-status"), ITEM_STATUSES, Teacher.statusLabel);
+  Teacher.fillOptions($("e-scope"), SHARE_SCOPES, function (s) { return T["scope_" + s]; });
 
   $("search-form").addEventListener("submit", function (event) {
     event.preventDefault();
