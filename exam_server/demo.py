@@ -12,9 +12,10 @@ from exam_server.db import create_db_engine, make_session_factory, session_scope
 from exam_server.services import accounts, exams
 from exam_server.settings import Settings
 from item_bank import knowledge
-from models import Exam, Item, ItemStatus, Role, SchoolClass, User
+from models import Exam, ExamDuty, Item, ItemStatus, Role, SchoolClass, ShareScope, User
 
-PASSWORDS = {"admin": "admin-pass-1", "teacher": "teacher-pass-1", "student": "student-pass-1"}
+PASSWORDS = {"admin": "admin-pass-1", "teacher": "teacher-pass-1", "student": "student-pass-1",
+             "reviewer": "reviewer-pass-1", "proctor": "proctor-pass-1"}
 STUDENTS = [("student1", "张三 Zhang San"), ("student2", "李四 Li Si"), ("student3", "王五 Wang Wu"),
             ("student4", "赵六 Zhao Liu"), ("student5", "陈七 Chen Qi")]
 
@@ -64,7 +65,8 @@ def _ensure_bank(session: Session, teacher: User) -> None:
             item_type, stem, definition, difficulty, seconds = _bank_items(topic, n)
             item_bank.create_item(session, teacher.id, item_bank.ItemInput(
                 item_type, stem, definition, status=ItemStatus.REVIEWED, difficulty_estimate=difficulty,
-                time_seconds=seconds, knowledge_point_ids=[point.id], tags=["示范 demo"], source="demo"), now)
+                time_seconds=seconds, knowledge_point_ids=[point.id], tags=["示范 demo"], source="demo",
+                share_scope=ShareScope.DISTRICT), now)
 
 
 def seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
@@ -77,7 +79,7 @@ def seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
             _ensure_bank(session, teacher)
     finally:
         engine.dispose()
-    logins = [("admin", "admin", PASSWORDS["admin"]), ("teacher", "teacher", PASSWORDS["teacher"])]
+    logins = [(name, name, PASSWORDS[name]) for name in ("admin", "teacher", "reviewer", "proctor")]
     return logins + [("student", name, PASSWORDS["student"]) for name, _ in STUDENTS]
 
 
@@ -91,6 +93,10 @@ def _ensure_people(session: Session) -> User:
     accounts.create_user(session, "admin", PASSWORDS["admin"], Role.ADMIN, "管理员 Admin", None, now)
     teacher = accounts.create_user(session, "teacher", PASSWORDS["teacher"], Role.TEACHER, "王老师 Ms Wang",
                                    school.id, now)
+    accounts.create_user(session, "reviewer", PASSWORDS["reviewer"], Role.REVIEWER, "李教研员 Mr Li (reviewer)",
+                         school.id, now)
+    accounts.create_user(session, "proctor", PASSWORDS["proctor"], Role.PROCTOR, "周监考 Ms Zhou (proctor)",
+                         school.id, now)
     for username, name in STUDENTS:
         student = accounts.create_user(session, username, PASSWORDS["student"], Role.STUDENT, name, school.id, now)
         accounts.add_to_class(session, klass.id, student.id)
@@ -111,5 +117,8 @@ def _ensure_open_exam(session: Session, teacher: User) -> None:
                                item_bank.SectionInput("主观题 Written", slots[5:])]), now)
     klass = session.scalars(select(SchoolClass)).first()
     assert klass is not None
-    exams.schedule_exam(session, teacher, exams.ExamInput(
+    exam = exams.schedule_exam(session, teacher, exams.ExamInput(
         "示范测验 Demo Quiz", paper.id, klass.id, now - timedelta(minutes=1), now + timedelta(days=7), 60), now)
+    proctor = session.scalars(select(User).where(User.username == "proctor")).first()
+    if proctor is not None:
+        exams.assign_staff(session, exam, proctor.id, ExamDuty.PROCTOR)
