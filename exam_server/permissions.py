@@ -55,7 +55,10 @@ GRANTS: dict[Role, frozenset[Cap]] = {
     Role.ADMIN: frozenset(Cap) - {Cap.SIT_EXAMS},
     Role.TEACHER: _TEACHING,
     Role.REVIEWER: _TEACHING,
+    Role.SCHOOL_ADMIN: frozenset({Cap.SIGNED_IN, Cap.MANAGE_CLASSES}),
+    Role.CENTRE_STAFF: frozenset({Cap.SIGNED_IN}),
     Role.PROCTOR: frozenset({Cap.SIGNED_IN}),
+    Role.MARKER: frozenset({Cap.SIGNED_IN}),
     Role.STUDENT: frozenset({Cap.SIGNED_IN, Cap.SIT_EXAMS}),
 }
 
@@ -104,7 +107,7 @@ def exams_clause(user: User) -> ColumnElement[bool]:
         return true()
     if user.role == Role.STUDENT:
         return Exam.id.in_(select(ExamCandidate.exam_id).where(ExamCandidate.user_id == user.id))
-    if user.role == Role.PROCTOR:
+    if not role_may(user.role, Cap.SCHEDULE_EXAMS):  # proctors, markers, exam-centre staff
         return Exam.id.in_(_staff_duty(user.id))
     return or_(Exam.created_by == user.id, Exam.id.in_(_staff_duty(user.id)))
 
@@ -118,7 +121,7 @@ def may_see_exam(session: Session, user: User, exam: Exam) -> bool:
         return True
     if user.role == Role.STUDENT:
         return session.get(ExamCandidate, (exam.id, user.id)) is not None
-    if user.role != Role.PROCTOR and exam.created_by == user.id:
+    if role_may(user.role, Cap.SCHEDULE_EXAMS) and exam.created_by == user.id:
         return True
     return _has_duty(session, exam, user, None)
 

@@ -8,10 +8,11 @@ from models.attempt import Attempt, AttemptAnswer, AttemptStep
 from models.audit import AuditEvent, OutboxJob
 from models.base import Base
 from models.enums import AttemptState, ExamDuty, FinishReason, ItemStatus, ItemType, Role, ShareScope, StepKind
-from models.exam import Exam, ExamCandidate, ExamStaff
+from models.exam import Exam, ExamCandidate, ExamForm, ExamRoom, ExamSitting, ExamStaff
 from models.item import EnemySet, EnemySetMember, Item, ItemKnowledgePoint, ItemUsage, KnowledgePoint
+from models.org import District, Grade, Room, School, SchoolClass, Site, TeacherAssignment
 from models.paper import Paper, PaperSection, PaperSlot
-from models.user import ClassMembership, RefreshToken, School, SchoolClass, User
+from models.user import ClassMembership, RefreshToken, User
 
 __all__ = [
     "Attempt",
@@ -21,13 +22,18 @@ __all__ = [
     "AuditEvent",
     "Base",
     "ClassMembership",
+    "District",
     "EnemySet",
     "EnemySetMember",
     "Exam",
     "ExamCandidate",
     "ExamDuty",
+    "ExamForm",
+    "ExamRoom",
+    "ExamSitting",
     "ExamStaff",
     "FinishReason",
+    "Grade",
     "Item",
     "ItemKnowledgePoint",
     "ItemStatus",
@@ -40,9 +46,12 @@ __all__ = [
     "PaperSlot",
     "RefreshToken",
     "Role",
+    "Room",
     "School",
     "SchoolClass",
     "ShareScope",
+    "Site",
     "StepKind",
+    "TeacherAssignment",
     "User",
 ]

@@ -4,10 +4,13 @@ from enum import StrEnum
 
 
 class Role(StrEnum):
-    ADMIN = "admin"
+    ADMIN = "admin"  # district admin (区县管理员): every school
+    SCHOOL_ADMIN = "school_admin"  # 学校管理员: their own school
+    CENTRE_STAFF = "centre_staff"  # 考务: sites, rooms, seats, printing, attendance
     TEACHER = "teacher"
     STUDENT = "student"
     PROCTOR = "proctor"
+    MARKER = "marker"  # 阅卷员: marks assigned questions, sees nothing else
     # 教研员: a teacher who may also edit and retire other people's shared items (audited).
     REVIEWER = "reviewer"
 

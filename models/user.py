@@ -1,4 +1,5 @@
-"""Users, roles, schools and classes, and refresh tokens."""
+"""Users (staff and students), class membership and refresh tokens. Schools, grades and classes
+are in :mod:`models.org`."""
 
 from datetime import datetime
 
@@ -9,25 +10,9 @@ from models.base import Base
 from models.enums import Role
 
 
-class School(Base):
-    __tablename__ = "schools"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
-    district: Mapped[str | None] = mapped_column(String(200))
-
-
-class SchoolClass(Base):
-    __tablename__ = "school_classes"
-    __table_args__ = (UniqueConstraint("school_id", "name"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
-
-
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("school_id", "student_number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(100), unique=True)
@@ -39,6 +24,13 @@ class User(Base):
     created_at: Mapped[datetime]
     # "Sign out everywhere" and deactivation: tokens issued before this instant are dead.
     tokens_valid_after: Mapped[datetime | None]
+    # Students: the number the school keeps (学号), unique within the school; imports match on it.
+    student_number: Mapped[str | None] = mapped_column(String(40))
+    gender: Mapped[str | None] = mapped_column(String(10))
+    # Initial passwords (imports, resets) must be changed at first login.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The enrolled photo (content hash in the media store): tickets and the identity check.
+    photo_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
 class ClassMembership(Base):

@@ -2,7 +2,8 @@
 
 School A: teacher ``tA`` (owns everything below), teacher ``tA2``, reviewer ``rA``, proctor ``pA``
 (assigned to the exam), proctor ``pA2`` (not assigned), student ``sA`` (on the exam's roster).
-School B: teacher ``tB``, student ``sB``. District admin ``admin``.
+School A also has a school admin ``saA``, exam-centre staff ``cA`` and a marker ``mA`` (none of
+them assigned to the exam). School B: teacher ``tB``, student ``sB``. District admin ``admin``.
 
 ``tA`` wrote items with every sharing scope, a paper of two of them and an exam (open now) on it,
 so the paper and those items are locked to other teachers until the exam closes.
@@ -19,8 +20,9 @@ from exam_server.db import session_scope
 from exam_server.services import accounts
 from models import Role
 
-USERS = ["admin", "tA", "tA2", "rA", "pA", "pA2", "tB", "sA", "sB"]
+USERS = ["admin", "tA", "tA2", "rA", "pA", "pA2", "tB", "sA", "sB", "saA", "cA", "mA"]
 ROLE_OF = {"admin": Role.ADMIN, "tA": Role.TEACHER, "tA2": Role.TEACHER, "rA": Role.REVIEWER,
+           "saA": Role.SCHOOL_ADMIN, "cA": Role.CENTRE_STAFF, "mA": Role.MARKER,
            "pA": Role.PROCTOR, "pA2": Role.PROCTOR, "tB": Role.TEACHER, "sA": Role.STUDENT, "sB": Role.STUDENT}
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082")
@@ -50,7 +52,7 @@ def build_perm_world(world: World) -> PermWorld:
     class_a = world.ok("POST", f"/api/schools/{school_a}/classes", "admin", json={"name": "A1"})["id"]
     class_b = world.ok("POST", f"/api/schools/{school_b}/classes", "admin", json={"name": "B1"})["id"]
     ids: dict[str, Any] = {}
-    for name in ["tA", "tA2", "rA", "pA", "pA2", "tB"]:
+    for name in ["tA", "tA2", "rA", "pA", "pA2", "tB", "saA", "cA", "mA"]:
         school = school_b if name.endswith("B") else school_a
         ids[name] = world.ok("POST", "/api/users", "admin", json={
             "username": name, "password": PASSWORD, "display_name": name, "role": ROLE_OF[name],

@@ -47,7 +47,8 @@ def schedule_exam(session: Session, teacher: User, data: ExamInput, now: datetim
         select(User.id).join(ClassMembership, ClassMembership.user_id == User.id)
         .where(ClassMembership.class_id == data.class_id, User.role == Role.STUDENT)
     )
-    session.add_all(ExamCandidate(exam_id=exam.id, user_id=uid, extra_minutes=0) for uid in members)
+    session.add_all(ExamCandidate(exam_id=exam.id, user_id=uid, extra_minutes=0, class_id=data.class_id)
+                    for uid in members)
     freeze_paper(session, paper)
     record_usage(session, [slot.item_id for section in paper.sections for slot in section.slots], exam.id,
                  data.class_id, now)
