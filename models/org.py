@@ -71,7 +71,12 @@ class Site(Base):
 
 
 class Room(Base):
-    """An exam room (考场) with a seat grid: ``rows`` x ``cols`` places, ``capacity`` of them used."""
+    """An exam room (考场) with a seat grid: ``rows`` x ``cols`` places, ``capacity`` of them used.
+
+    Seat numbers are 1-based and row-major from the front: seat ``n`` is in row ``(n-1) // cols``
+    and column ``(n-1) % cols``; seats are used in that order, so capacity <= rows x cols. Two
+    seats are adjacent when they share a row and neighbouring columns, or a column and
+    neighbouring rows (what a candidate can see)."""
 
     __tablename__ = "rooms"
     __table_args__ = (UniqueConstraint("site_id", "code"),)
