@@ -82,7 +82,7 @@ def _error(status: int, name: str, detail: str) -> JSONResponse:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def service_error(_: Request, exc: ServiceError) -> JSONResponse:
-        return JSONResponse(status_code=exc.status_code, content=exc.body())
+        return JSONResponse(status_code=exc.status_code, content=exc.body(), headers=exc.headers())
 
     @app.exception_handler(grading.GradingError)
     async def grading_error(_: Request, exc: grading.GradingError) -> JSONResponse:

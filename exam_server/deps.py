@@ -2,6 +2,7 @@
 
 import functools
 from collections.abc import Callable, Coroutine, Iterator
+from datetime import datetime
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 from exam_server.errors import InvalidToken, RoleNotAllowed, Unauthenticated
 from exam_server.permissions import GRANTS, Cap, role_may
 from exam_server.runtime import Runtime
-from exam_server.security import decode_token
+from exam_server.security import TokenClaims, decode_token
 from models import User
 
 
@@ -49,12 +50,36 @@ def get_read_session(runtime: RuntimeDep) -> Iterator[Session]:
 ReadSessionDep = Annotated[Session, Depends(get_read_session)]
 
 
+def _bearer(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def verify_access(runtime: Runtime, token: str, now: datetime) -> TokenClaims:
+    """A signed, unexpired access token whose sign-in was not ended (logout, sign-out everywhere,
+    deactivation): the revocation store answers without a database read. Issue 12 can take the
+    caller's id and role from these claims alone."""
+    claims = decode_token(runtime.settings.signing_key, token, "access", now)
+    runtime.sessions.ensure_valid(claims, now, runtime.read_session)
+    return claims
+
+
+def optional_access_claims(request: Request, runtime: Runtime, now: datetime) -> TokenClaims | None:
+    """The caller's valid access token if one was sent (logout accepts a missing or dead one)."""
+    token = _bearer(request)
+    if token is None:
+        return None
+    try:
+        return verify_access(runtime, token, now)
+    except Unauthenticated:
+        return None
+
+
 def current_user(request: Request, runtime: RuntimeDep) -> User:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    token = _bearer(request)
+    if token is None:
         raise Unauthenticated("Authorization header: send 'Bearer <access token>' (get one at POST /api/auth/login)")
-    claims = decode_token(runtime.settings.signing_key, token.strip(), "access", runtime.clock())
+    claims = verify_access(runtime, token, runtime.clock())
     # A short read of its own: FastAPI runs each dependency in its own thread hop, and a
     # transaction left open across hops would hold SQLite's lock while waiting for a thread.
     with runtime.read_session() as auth_session:

@@ -10,12 +10,14 @@ ServiceError
 ├── Forbidden (403)           │   ├── AttemptClosed
 │   ├── RoleNotAllowed        │   └── ExamNotOpen
 │   └── NotYours              └── Unprocessable (422)
+└── TooManyAttempts (429, with Retry-After)
 
 ``RoleNotAllowed``: the caller's role may not do this at all. ``NotYours``: the caller may see the
 record but not change it (another teacher's item, another school's class). Records the caller may
 not even see answer ``NotFound``, so their existence is not revealed.
 """
 
+import math
 from typing import Any
 
 
@@ -32,6 +34,9 @@ class ServiceError(Exception):
 
     def body(self) -> dict[str, Any]:
         return {"error": self.name, "detail": self.detail}
+
+    def headers(self) -> dict[str, str]:
+        return {}
 
 
 class BadRequest(ServiceError):
@@ -91,3 +96,19 @@ class ExamNotOpen(Conflict):
 
 class Unprocessable(ServiceError):
     status_code = 422
+
+
+class TooManyAttempts(ServiceError):
+    """Too many failed sign-ins: wait ``retry_after`` seconds (also sent as Retry-After)."""
+
+    status_code = 429
+
+    def __init__(self, detail: str, retry_after: float) -> None:
+        super().__init__(detail)
+        self.retry_after = max(1, math.ceil(retry_after))
+
+    def body(self) -> dict[str, Any]:
+        return {**super().body(), "retry_after": self.retry_after}
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}

@@ -10,6 +10,7 @@ from exam_server.clock import Clock, system_clock
 from exam_server.db import create_db_engine, make_session_factory
 from exam_server.jobs.queue import JobContext, JobQueue, build_broker
 from exam_server.services.attempts import SlotCatalog
+from exam_server.sessions.guards import SessionGuards, build_session_guards
 from exam_server.settings import Settings
 
 
@@ -23,6 +24,8 @@ class Runtime:
     # Student views of frozen papers: immutable once an exam uses them, so safe to cache.
     paper_views: dict[int, dict[str, Any]] = field(default_factory=dict)
     slot_catalog: SlotCatalog = field(default_factory=SlotCatalog)
+    # Password hashing, login rate limits and access-token revocation (exam_server/sessions/).
+    sessions: SessionGuards = field(kw_only=True)
 
     def read_session(self) -> Session:
         """A session for reading only: on SQLite it takes no write lock."""
@@ -30,6 +33,7 @@ class Runtime:
 
     def close(self) -> None:
         self.queue.stop()
+        self.sessions.close()
         self.engine.dispose()
 
 
@@ -39,4 +43,4 @@ def build_runtime(settings: Settings, clock: Clock = system_clock) -> Runtime:
     queue = JobQueue(build_broker(settings.redis_url, settings.queue_namespace), context)
     factory = make_session_factory(engine, queue)
     context.session_factory = factory
-    return Runtime(settings, engine, factory, queue, clock)
+    return Runtime(settings, engine, factory, queue, clock, sessions=build_session_guards(settings))

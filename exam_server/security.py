@@ -1,4 +1,10 @@
-"""Password hashing (argon2id) and signed JWT access/refresh tokens."""
+"""Password hashing (argon2id, see :mod:`exam_server.sessions.passwords`) and signed JWT
+access/refresh tokens.
+
+Access tokens carry ``sid`` (the sign-in's refresh-token family) and ``iat`` in milliseconds, so
+the revocation store can end one sign-in (logout, a reused refresh token) or every token of a
+user issued before an instant (sign out everywhere, deactivation) without a database read.
+"""
 
 import secrets
 from dataclasses import dataclass
@@ -6,31 +12,24 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import jwt
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 
 from exam_server.errors import InvalidToken, TokenExpired
+from exam_server.sessions.passwords import DEFAULT as _passwords
 
 ALGORITHM = "HS256"
 TokenKind = Literal["access", "refresh"]
-# OWASP's argon2id baseline (19 MiB, t=2, p=1): ~15 ms a hash here, so a whole class logging in
-# in the same minute does not swamp the API; stored hashes carry their own parameters.
-_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _passwords.hash(password)
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    return _passwords.needs_rehash(password_hash)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    return _passwords.verify(password_hash, password)
 
 
 @dataclass(frozen=True)
@@ -40,27 +39,38 @@ class TokenClaims:
     kind: TokenKind
     jti: str
     expires_at: datetime
+    # The sign-in (refresh-token family) the token belongs to; None for tokens issued before families.
+    family_id: str | None = None
+    issued_at_ms: int = 0
+
+
+def _ms(instant: datetime) -> int:
+    return int(instant.timestamp() * 1000)
 
 
 def issue_token(
-    key: str, user_id: int, role: str, kind: TokenKind, now: datetime, lifetime: timedelta
+    key: str, user_id: int, role: str, kind: TokenKind, now: datetime, lifetime: timedelta,
+    family_id: str | None = None,
 ) -> tuple[str, TokenClaims]:
-    claims = TokenClaims(user_id, role, kind, secrets.token_hex(16), now + lifetime)
+    jti = secrets.token_hex(16)
+    claims = TokenClaims(user_id, role, kind, jti, now + lifetime, family_id, _ms(now))
     payload: dict[str, Any] = {
         "sub": str(user_id),
         "role": role,
         "typ": kind,
         "jti": claims.jti,
-        "iat": int(now.timestamp()),
+        "iat": claims.issued_at_ms / 1000,  # NumericDate may be fractional (RFC 7519 §2)
         "exp": int(claims.expires_at.timestamp()),
     }
+    if family_id is not None:
+        payload["sid"] = family_id
     return jwt.encode(payload, key, algorithm=ALGORITHM), claims
 
 
 def decode_token(key: str, token: str, expected: TokenKind, now: datetime) -> TokenClaims:
     try:
-        # Expiry is checked against the injected clock below, not the wall clock.
-        payload = jwt.decode(token, key, algorithms=[ALGORITHM], options={"verify_exp": False})
+        # Expiry and issue time are checked against the injected clock, not the wall clock.
+        payload = jwt.decode(token, key, algorithms=[ALGORITHM], options={"verify_exp": False, "verify_iat": False})
     except jwt.InvalidTokenError as exc:
         raise InvalidToken(f"{expected} token is not valid: {exc}") from exc
     if payload.get("typ") != expected:
@@ -69,4 +79,6 @@ def decode_token(key: str, token: str, expected: TokenKind, now: datetime) -> To
     if expires_at <= now:
         hint = "; get a new one from POST /api/auth/refresh" if expected == "access" else "; log in again"
         raise TokenExpired(f"{expected} token expired at {expires_at.isoformat()}{hint}")
-    return TokenClaims(int(payload["sub"]), str(payload["role"]), expected, str(payload["jti"]), expires_at)
+    sid = payload.get("sid")
+    return TokenClaims(int(payload["sub"]), str(payload["role"]), expected, str(payload["jti"]), expires_at,
+                       str(sid) if sid is not None else None, round(float(payload.get("iat", 0)) * 1000))

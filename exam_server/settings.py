@@ -24,6 +24,16 @@ class Settings(BaseSettings):
     worker_threads: int = Field(default=4, gt=0)
     run_embedded_worker: bool = True
     queue_namespace: str = "exam"
+    # Sign-in protection (exam_server/sessions/login_limit.py): after N failures a key is locked
+    # for login_lockout_seconds, doubling per further failure up to the max; the count is forgotten
+    # after a quiet window. Addresses get a higher N: a school's lab often shares one public address.
+    login_max_failures_per_account: int = Field(default=5, gt=0)
+    login_max_failures_per_address: int = Field(default=50, gt=0)
+    login_failure_window_seconds: int = Field(default=900, gt=0)
+    login_lockout_seconds: int = Field(default=30, gt=0)
+    login_lockout_max_seconds: int = Field(default=900, gt=0)
+    # Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs, JSON list); none by default.
+    trusted_proxies: list[str] = Field(default_factory=list)
 
     @cached_property
     def signing_key(self) -> str:

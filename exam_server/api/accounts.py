@@ -10,7 +10,7 @@ from exam_server.api.auth import UserOut
 from exam_server.deps import AdminDep, ClassesDep, RuntimeDep, SchoolsDep, SessionDep, atomic
 from exam_server.errors import NotFound, NotYours, ServiceError
 from exam_server.security import hash_password
-from exam_server.services import accounts
+from exam_server.services import accounts, sessions
 from models import ClassMembership, Role, School, SchoolClass, User
 
 router = APIRouter(prefix="/api", tags=["accounts"])
@@ -129,3 +129,17 @@ def list_classes(user: ClassesDep, session: SessionDep) -> list[ClassOut]:
              .where(permissions.classes_clause(user)))
     return [ClassOut(id=k.id, name=k.name, school_id=k.school_id, school_name=school, students=n)
             for k, school, n in session.execute(query)]
+
+
+@router.post("/users/{user_id}/deactivate")
+@atomic
+def deactivate_user(user_id: int, admin: AdminDep, runtime: RuntimeDep, session: SessionDep) -> UserOut:
+    """Disable an account: its sign-ins end at once (access tokens too) and it cannot log in."""
+    return UserOut.of(sessions.set_active(session, runtime.sessions, admin, user_id, False, runtime.clock()))
+
+
+@router.post("/users/{user_id}/reactivate")
+@atomic
+def reactivate_user(user_id: int, admin: AdminDep, runtime: RuntimeDep, session: SessionDep) -> UserOut:
+    """Enable an account again; tokens from before the deactivation stay dead."""
+    return UserOut.of(sessions.set_active(session, runtime.sessions, admin, user_id, True, runtime.clock()))

@@ -1,10 +1,14 @@
-"""Login, token refresh and "who am I"."""
+"""Login, token refresh, logout, sign out everywhere and "who am I"."""
 
-from fastapi import APIRouter
+import math
+
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from exam_server.deps import RuntimeDep, SessionDep, SignedInDep, atomic
-from exam_server.services import accounts
+from exam_server.deps import RuntimeDep, SessionDep, SignedInDep, atomic, optional_access_claims
+from exam_server.errors import InvalidToken, TooManyAttempts, Unauthenticated
+from exam_server.services import sessions
+from exam_server.sessions.addresses import client_address
 from models import User
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -19,17 +23,22 @@ class RefreshIn(BaseModel):
     refresh_token: str = Field(min_length=1)
 
 
+class LogoutIn(BaseModel):
+    refresh_token: str | None = None
+
+
 class UserOut(BaseModel):
     id: int
     username: str
     role: str
     display_name: str
     school_id: int | None
+    is_active: bool = True
 
     @classmethod
     def of(cls, user: User) -> "UserOut":
         return cls(id=user.id, username=user.username, role=user.role,
-                   display_name=user.display_name, school_id=user.school_id)
+                   display_name=user.display_name, school_id=user.school_id, is_active=user.is_active)
 
 
 class TokensOut(BaseModel):
@@ -40,33 +49,60 @@ class TokensOut(BaseModel):
     user: UserOut
 
 
-def _tokens(pair: accounts.TokenPair) -> TokensOut:
+def _tokens(pair: sessions.TokenPair) -> TokensOut:
     return TokensOut(access_token=pair.access_token, refresh_token=pair.refresh_token,
                      expires_in=pair.expires_in, user=UserOut.of(pair.user))
 
 
-@router.post("/login")
+@router.post("/login", responses={429: {"description": "TooManyAttempts: wait Retry-After seconds"}})
 @atomic
-def login(body: LoginIn, runtime: RuntimeDep, session: SessionDep) -> TokensOut:
+def login(body: LoginIn, request: Request, runtime: RuntimeDep, session: SessionDep) -> TokensOut:
+    """Rate limited per account and per client address (429 TooManyAttempts with Retry-After)."""
+    guards, now = runtime.sessions, runtime.clock()
+    address = client_address(request, guards.trusted_proxies)
+    guards.check_login_allowed(body.username, address, now)
     # The slow password check runs before the write transaction opens (SQLite has one writer).
-    with runtime.read_session() as read:
-        user_id, new_hash = accounts.authenticate(read, body.username, body.password)
-    pair = accounts.login(session, runtime.settings, user_id, new_hash, runtime.clock())
-    return _tokens(pair)
+    try:
+        with runtime.read_session() as read:
+            user_id, new_hash = sessions.authenticate(read, guards.passwords, body.username, body.password)
+    except Unauthenticated as exc:
+        wait = guards.login_failed(body.username, address, now)
+        if wait > 0:
+            raise TooManyAttempts(f"{exc.detail}, and that was one failed sign-in too many: try again in "
+                                  f"{math.ceil(wait)} s", wait) from exc
+        raise
+    guards.login_succeeded(body.username)
+    return _tokens(sessions.login(session, runtime.settings, user_id, new_hash, now))
 
 
 @router.post("/refresh")
 @atomic
 def refresh(body: RefreshIn, runtime: RuntimeDep, session: SessionDep) -> TokensOut:
-    pair = accounts.refresh(session, runtime.settings, body.refresh_token, runtime.clock())
-    return _tokens(pair)
+    result = sessions.refresh(session, runtime.settings, runtime.sessions, body.refresh_token, runtime.clock())
+    if isinstance(result, sessions.FamilyEnded):
+        session.commit()  # the family's revocation must stick although this request is refused
+        raise InvalidToken(result.detail)
+    return _tokens(result)
 
 
 @router.post("/logout", status_code=204)
 @atomic
-def logout(body: RefreshIn, runtime: RuntimeDep, session: SessionDep) -> None:
-    """Revoke the refresh token (the page also forgets its access token)."""
-    accounts.logout(session, runtime.settings, body.refresh_token, runtime.clock())
+def logout(body: LogoutIn, request: Request, runtime: RuntimeDep, session: SessionDep) -> None:
+    """End this sign-in: its refresh tokens and, at once, its access tokens. Send the refresh
+    token in the body and/or the access token as ``Authorization: Bearer``; never fails."""
+    now = runtime.clock()
+    access = optional_access_claims(request, runtime, now)
+    sessions.logout(session, runtime.settings, runtime.sessions, body.refresh_token, access, now)
+
+
+@router.post("/logout-all", status_code=204)
+@atomic
+def logout_all(user: SignedInDep, runtime: RuntimeDep, session: SessionDep) -> None:
+    """Sign out everywhere: every session of the caller, on every device, ends at once."""
+    me = session.get(User, user.id, with_for_update=True)
+    if me is None:
+        raise InvalidToken("the account behind this token is gone")
+    sessions.end_user_sessions(session, runtime.sessions, me, runtime.clock())
 
 
 @router.get("/me")
