@@ -87,12 +87,13 @@ def refresh(body: RefreshIn, runtime: RuntimeDep, session: SessionDep) -> Tokens
 
 @router.post("/logout", status_code=204)
 @atomic
-def logout(body: LogoutIn, request: Request, runtime: RuntimeDep, session: SessionDep) -> None:
+def logout(request: Request, runtime: RuntimeDep, session: SessionDep, body: LogoutIn | None = None) -> None:
     """End this sign-in: its refresh tokens and, at once, its access tokens. Send the refresh
     token in the body and/or the access token as ``Authorization: Bearer``; never fails."""
     now = runtime.clock()
     access = optional_access_claims(request, runtime, now)
-    sessions.logout(session, runtime.settings, runtime.sessions, body.refresh_token, access, now)
+    refresh_token = body.refresh_token if body is not None else None
+    sessions.logout(session, runtime.settings, runtime.sessions, refresh_token, access, now)
 
 
 @router.post("/logout-all", status_code=204)

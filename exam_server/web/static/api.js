@@ -147,11 +147,14 @@ function showUserName() {
 
 if (Auth.load()) { Auth.schedule(); }
 
-/* Sign out: revoke the refresh token on the server (best effort), forget the tokens, go to login. */
+/* Sign out: end this sign-in on the server (best effort): the refresh token in the body names it,
+   the access token in the header too (so it still works when the refresh token has expired);
+   both stop working at once. Then forget the tokens and go to login. */
 function signOut() {
   var auth = Auth.load();
   var revoke = auth ? fetch("/api/auth/logout", {
-    method: "POST", headers: { "Content-Type": "application/json" },
+    method: "POST",
+    headers: { "Content-Type": "application/json", "Authorization": "Bearer " + auth.access },
     body: JSON.stringify({ refresh_token: auth.refresh })
   }).catch(function () {}) : Promise.resolve();
   return revoke.then(function () { Auth.clear(); location.href = "/login"; });

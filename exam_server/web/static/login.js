@@ -22,6 +22,13 @@
     error.hidden = false;
   }
 
+  /* 429 TooManyAttempts: the server says how long to wait (Retry-After, also in the body). */
+  function waitSeconds(resp, body) {
+    var seconds = parseInt(resp.headers.get("Retry-After") || "", 10);
+    if (!(seconds > 0)) { seconds = body.retry_after > 0 ? body.retry_after : 30; }
+    return seconds;
+  }
+
   function setBusy(busy) {
     button.disabled = busy;
     button.textContent = busy ? T.logging_in : T.login_button;
@@ -40,6 +47,7 @@
       body: JSON.stringify({ username: username, password: password })
     }).then(function (resp) {
       return resp.json().catch(function () { return {}; }).then(function (body) {
+        if (resp.status === 429) { throw new Error(fmt("login_too_many", { seconds: waitSeconds(resp, body) })); }
         if (!resp.ok) { throw new Error(resp.status === 401 ? T.login_failed : (body.detail || T.network_error)); }
         Auth.store(body);
         location.href = nextUrl(body.user);
