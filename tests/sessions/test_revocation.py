@@ -3,7 +3,9 @@ instant, and forgetting entries once no token they cover can still be alive."""
 
 from datetime import UTC, datetime, timedelta
 
-from exam_server.sessions.revocation import RevocationStore
+import redis
+
+from exam_server.sessions.revocation import InProcessRevocationStore, RedisRevocationStore, RevocationStore
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 LIFE = timedelta(minutes=15)
@@ -35,10 +37,18 @@ def test_the_later_instant_wins(store: RevocationStore) -> None:
 
 
 def test_in_process_entries_are_forgotten_after_the_access_lifetime() -> None:
-    from exam_server.sessions.revocation import InProcessRevocationStore
-
     store = InProcessRevocationStore()
     store.end_family("fam-a", T0, T0 + LIFE)
     store.end_user_tokens(7, T0, T0 + LIFE)
     later = T0 + LIFE + timedelta(seconds=1)
     assert not store.is_revoked(7, "fam-a", _ms(T0) - 1, later)
+
+
+def test_redis_entries_expire_with_the_access_lifetime(redis_namespace: tuple[redis.Redis, str]) -> None:
+    client, namespace = redis_namespace
+    store = RedisRevocationStore(client, namespace)
+    store.end_family("fam-a", T0, T0 + LIFE)
+    store.end_user_tokens(7, T0, T0 + LIFE)
+    for key in (f"{namespace}:revoked:family:fam-a", f"{namespace}:revoked:user:7"):
+        ttl_ms = client.pttl(key)
+        assert 0 < ttl_ms <= LIFE.total_seconds() * 1000, key
