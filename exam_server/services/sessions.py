@@ -9,7 +9,8 @@ user's sessions (sign out everywhere, deactivation; later password change and re
 
 The database is written first, the store in the same request before commit: if the commit then
 fails, the store holds a revocation the database lacks, which errs on the safe side and expires
-with the access-token lifetime.
+with the access-token lifetime. If Redis is unreachable the database write still commits (see
+:class:`~exam_server.sessions.guards.SessionGuards` for the fallbacks).
 """
 
 from dataclasses import dataclass
@@ -110,7 +111,7 @@ def logout(session: Session, settings: Settings, guards: SessionGuards, refresh_
 def end_family(session: Session, guards: SessionGuards, family_id: str, now: datetime) -> None:
     session.execute(update(RefreshToken).where(RefreshToken.family_id == family_id)
                     .values(logged_out=True, revoked_at=now))
-    guards.revocations.end_family(family_id, now, guards.forget_at(now))
+    guards.end_family(family_id, now)
 
 
 def end_user_sessions(session: Session, guards: SessionGuards, user: User, now: datetime) -> None:
@@ -120,7 +121,7 @@ def end_user_sessions(session: Session, guards: SessionGuards, user: User, now: 
                            RefreshToken.expires_at > now)
                     .values(logged_out=True, revoked_at=now))
     user.tokens_valid_after = now
-    guards.revocations.end_user_tokens(user.id, now, guards.forget_at(now))
+    guards.end_user_tokens(user.id, now)
 
 
 def set_active(session: Session, guards: SessionGuards, actor: User, user_id: int, active: bool,

@@ -132,5 +132,16 @@ def load_from_database(session: Session, store: RevocationStore, now: datetime, 
     return written
 
 
+def revoked_in_database(session: Session, user_id: int, family_id: str | None, issued_at_ms: int) -> bool:
+    """The same answer from the source of truth (used while Redis is unreachable)."""
+    not_before = session.scalar(select(User.tokens_valid_after).where(User.id == user_id))
+    if not_before is not None and issued_at_ms < _ms(not_before):
+        return True
+    if family_id is None:
+        return False
+    ended = select(RefreshToken.jti).where(RefreshToken.family_id == family_id, RefreshToken.logged_out.is_(True))
+    return session.scalar(ended.limit(1)) is not None
+
+
 def _ms(instant: datetime) -> int:
     return int(instant.timestamp() * 1000)
