@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from permissions_world import ROLE_OF, USERS, PermWorld, build_perm_world
-from support import START, World, make_client, make_runtime
+from support import PASSWORD, START, World, make_client, make_runtime
 
 from exam_server.clock import ManualClock
 from exam_server.deps import required_capability
@@ -26,6 +26,7 @@ from models import ExamDuty, Role
 PUBLIC = {("POST", "/api/auth/login"), ("POST", "/api/auth/refresh"), ("POST", "/api/auth/logout"),
           ("GET", "/health"), ("GET", "/docs"), ("GET", "/media/{sha256}")}
 PAGE_PREFIXES = ("/login", "/student", "/exam/", "/teacher")
+SIGN_OUT_ROUTES = {"/api/auth/logout-all"}
 
 
 def _capability(dependant: Dependant) -> Cap | None:
@@ -58,14 +59,20 @@ def _is_page(path: str) -> bool:
 def perm(database_url: str, tmp_path: Path) -> Iterator[PermWorld]:
     clock = ManualClock(START)
     runtime = make_runtime(database_url, tmp_path, clock)
-    yield build_perm_world(World(make_client(runtime), runtime, clock))
+    perm = build_perm_world(World(make_client(runtime), runtime, clock))
+    # The account deactivate/reactivate act on: ending a caller's own sessions would turn its
+    # later calls into 401s.
+    perm.ids["victim"] = perm.world.ok("POST", "/api/users", "admin", json={
+        "username": "victim", "password": PASSWORD, "display_name": "victim", "role": "student"})["id"]
+    yield perm
     runtime.engine.dispose()
 
 
 def _fill(path: str, ids: dict[str, Any]) -> str:
     values = {"exam_id": ids["exam"], "item_id": ids["item"]["school"], "paper_id": ids["paper"],
               "class_id": ids["class_a"], "school_id": ids["school_a"], "attempt_id": ids["attempt"],
-              "slot_id": ids["slot"], "sha256": ids["sha"], "user_id": ids["pA"], "duty": "marker"}
+              "slot_id": ids["slot"], "sha256": ids["sha"], "duty": "marker",
+              "user_id": ids["victim"] if path.startswith("/api/users/") else ids["pA"]}
     return path.format(**values)
 
 
@@ -88,6 +95,8 @@ def test_route_x_role_only_granted_roles_pass_the_role_check(perm: PermWorld) ->
             continue
         for role, who in ROLE_USERS.items():
             r = perm.call(method, _fill(path, perm.ids), who, json={})
+            if path in SIGN_OUT_ROUTES and r.status_code == 204:
+                perm.world.login(who)  # the caller just ended its own sessions
             refused = r.status_code == 403 and r.json().get("error") == "RoleNotAllowed"
             if refused == (cap in GRANTS[role]):
                 failures.append(f"{method} {path} as {role}: {r.status_code} {r.text[:120]}")
@@ -156,6 +165,9 @@ def owner_rows(ids: dict[str, Any]) -> list[Row]:
         ("POST", f"/api/attempts/{a}/submit", None, {"sA": 200, "sB": 404, "*": 403}),
         ("POST", f"/api/exams/{e}/release", None, {"admin": 200, "tA": 200, "*": 404}),
         ("GET", f"/api/attempts/{a}/result", None, {"sA": 200, "admin": 200, "tA": 200, "*": 404}),
+        # Accounts: only user managers end another account's sessions (the victim is no caller).
+        ("POST", f"/api/users/{ids['victim']}/deactivate", None, {"admin": 200}),
+        ("POST", f"/api/users/{ids['victim']}/reactivate", None, {"admin": 200}),
     ]
 
 
