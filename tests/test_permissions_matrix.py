@@ -168,6 +168,7 @@ def owner_rows(ids: dict[str, Any]) -> list[Row]:
         # Accounts: only user managers end another account's sessions (the victim is no caller).
         ("POST", f"/api/users/{ids['victim']}/deactivate", None, {"admin": 200}),
         ("POST", f"/api/users/{ids['victim']}/reactivate", None, {"admin": 200}),
+        ("POST", f"/api/users/{ids['victim']}/password", {"password": "another-pass-1"}, {"admin": 200}),
     ]
 
 

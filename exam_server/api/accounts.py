@@ -143,3 +143,18 @@ def deactivate_user(user_id: int, admin: AdminDep, runtime: RuntimeDep, session:
 def reactivate_user(user_id: int, admin: AdminDep, runtime: RuntimeDep, session: SessionDep) -> UserOut:
     """Enable an account again; tokens from before the deactivation stay dead."""
     return UserOut.of(sessions.set_active(session, runtime.sessions, admin, user_id, True, runtime.clock()))
+
+
+class PasswordResetIn(BaseModel):
+    password: str = Field(min_length=8, max_length=200)
+
+
+@router.post("/users/{user_id}/password")
+@atomic
+def reset_password(user_id: int, body: PasswordResetIn, _: AdminDep, runtime: RuntimeDep,
+                   session: SessionDep) -> UserOut:
+    """Set another account's password: its sessions end at once and a sign-in lock on it is lifted."""
+    new_hash = runtime.sessions.passwords.hash(body.password)  # slow on purpose: before the transaction
+    user = sessions.set_password(session, runtime.sessions, user_id, new_hash, runtime.clock())
+    runtime.sessions.login_succeeded(user.username)
+    return UserOut.of(user)

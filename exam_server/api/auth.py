@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from exam_server.deps import RuntimeDep, SessionDep, SignedInDep, atomic, optional_access_claims
-from exam_server.errors import InvalidToken, TooManyAttempts, Unauthenticated
+from exam_server.errors import InvalidToken, TooManyAttempts, Unauthenticated, Unprocessable
 from exam_server.services import sessions
 from exam_server.sessions.addresses import client_address
 from models import User
@@ -25,6 +25,11 @@ class RefreshIn(BaseModel):
 
 class LogoutIn(BaseModel):
     refresh_token: str | None = None
+
+
+class PasswordIn(BaseModel):
+    current_password: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=8, max_length=200)
 
 
 class UserOut(BaseModel):
@@ -104,6 +109,27 @@ def logout_all(user: SignedInDep, runtime: RuntimeDep, session: SessionDep) -> N
     if me is None:
         raise InvalidToken("the account behind this token is gone")
     sessions.end_user_sessions(session, runtime.sessions, me, runtime.clock())
+
+
+@router.post("/password", responses={429: {"description": "TooManyAttempts: wait Retry-After seconds"}})
+@atomic
+def change_password(body: PasswordIn, request: Request, user: SignedInDep, runtime: RuntimeDep,
+                    session: SessionDep) -> TokensOut:
+    """Change one's own password. Every session of the account ends (a thief's too); the answer
+    is a new sign-in for this page. A wrong current password counts as a failed sign-in."""
+    guards, now = runtime.sessions, runtime.clock()
+    address = client_address(request, guards.trusted_proxies)
+    guards.check_login_allowed(user.username, address, now)
+    # Both slow hashes run before the write transaction's first statement.
+    if not guards.passwords.verify(user.password_hash, body.current_password):
+        wait = guards.login_failed(user.username, address, now)
+        if wait > 0:
+            raise TooManyAttempts(f"current_password is wrong, and that was one failed attempt too many: "
+                                  f"try again in {math.ceil(wait)} s", wait)
+        raise Unprocessable("current_password: this is not the account's current password")
+    new_hash = guards.passwords.hash(body.new_password)
+    sessions.set_password(session, guards, user.id, new_hash, now)
+    return _tokens(sessions.login(session, runtime.settings, user.id, None, now))
 
 
 @router.get("/me")

@@ -4,7 +4,7 @@ A login starts a *family* (its id is the first refresh token's jti); rotation ke
 and every access token carries it as ``sid``. Ending a family (logout, or a refresh token reused
 after the 30 s grace: the mark of a stolen token) marks all its refresh tokens logged out and
 puts the family in the revocation store, so its access tokens die at once too. Ending all of a
-user's sessions (sign out everywhere, deactivation; later password change and reset) stamps
+user's sessions (sign out everywhere, deactivation, password change and reset) stamps
 ``users.tokens_valid_after`` and the store's "not before" for that user.
 
 The database is written first, the store in the same request before commit: if the commit then
@@ -135,6 +135,16 @@ def set_active(session: Session, guards: SessionGuards, actor: User, user_id: in
     user.is_active = active
     if not active:
         end_user_sessions(session, guards, user, now)
+    return user
+
+
+def set_password(session: Session, guards: SessionGuards, user_id: int, new_hash: str, now: datetime) -> User:
+    """A password change or reset (hash made before the transaction): every session of the user ends."""
+    user = session.get(User, user_id, with_for_update=True)
+    if user is None:
+        raise NotFound(f"user {user_id} does not exist")
+    user.password_hash = new_hash
+    end_user_sessions(session, guards, user, now)
     return user
 
 

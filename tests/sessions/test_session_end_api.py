@@ -169,3 +169,48 @@ def test_redis_store_is_shared_by_api_processes(redis_pair: tuple[World, TestCli
     teacher = _user_id(world, "teacher")
     assert second.post(f"/api/users/{teacher}/deactivate", headers=world.headers("admin")).status_code == 200
     assert world.call("GET", "/api/auth/me", "teacher").status_code == 401
+
+
+def test_changing_ones_password_ends_every_other_session(world: World) -> None:
+    other_access, other_refresh = _second_sign_in(world, "s1")
+    world.clock.advance(seconds=1)
+    body = {"current_password": PASSWORD, "new_password": "brand-new-pass"}
+    r = world.call("POST", "/api/auth/password", "s1", json=body)
+    assert r.status_code == 200, r.text
+    fresh = r.json()
+    assert _me(world.client, fresh["access_token"]) == 200 and _refresh(world.client, fresh["refresh_token"]) == 200
+    for access in (world.tokens["s1"], other_access):
+        assert _me(world.client, access) == 401
+    assert _refresh(world.client, other_refresh) == 401
+    assert world.call("GET", "/api/auth/me", "s2").status_code == 200
+    old = world.client.post("/api/auth/login", json={"username": "s1", "password": PASSWORD})
+    new = world.client.post("/api/auth/login", json={"username": "s1", "password": "brand-new-pass"})
+    assert old.status_code == 401 and new.status_code == 200
+
+
+def test_a_wrong_current_password_is_refused_and_counted(world: World) -> None:
+    body = {"current_password": "not-it", "new_password": "brand-new-pass"}
+    for _ in range(4):
+        r = world.call("POST", "/api/auth/password", "s1", json=body)
+        assert r.status_code == 422 and "current_password" in r.json()["detail"]
+    r = world.call("POST", "/api/auth/password", "s1", json=body)
+    assert r.status_code == 429 and r.headers["Retry-After"] == "30"
+    assert world.call("GET", "/api/auth/me", "s1").status_code == 200  # nothing ended
+    short = world.call("POST", "/api/auth/password", "s2", json={"current_password": PASSWORD, "new_password": "x"})
+    assert short.status_code == 422 and "new_password" in short.json()["detail"]
+
+
+def test_an_admin_reset_ends_sessions_and_lifts_the_lock(world: World) -> None:
+    s1 = _user_id(world, "s1")
+    for _ in range(5):
+        world.client.post("/api/auth/login", json={"username": "s1", "password": "wrong-pass"})
+    world.clock.advance(seconds=1)
+    assert world.ok("POST", f"/api/users/{s1}/password", "admin", json={"password": "reset-pass-1"})["id"] == s1
+    assert world.call("GET", "/api/auth/me", "s1").status_code == 401
+    assert _refresh(world.client, world.tokens["s1:refresh"]) == 401
+    r = world.client.post("/api/auth/login", json={"username": "s1", "password": "reset-pass-1"})
+    assert r.status_code == 200, r.text
+    assert world.call("POST", "/api/users/987654/password", "admin", json={"password": "reset-pass-1"}
+                      ).status_code == 404
+    assert world.call("POST", f"/api/users/{s1}/password", "teacher", json={"password": "reset-pass-1"}
+                      ).status_code == 403
