@@ -83,14 +83,16 @@ def _burst(verify: Callable[[], object], size: int) -> dict[str, float]:
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def _median_ms(run: Callable[[], object], repeats: int) -> float:
-    samples = []
+def _median_ms(runs: list[Callable[[], object]], repeats: int) -> list[float]:
+    """Median time of each run, interleaved so that load from elsewhere hits all of them alike."""
+    samples: list[list[float]] = [[] for _ in runs]
     for _ in range(repeats):
-        start = time.perf_counter()
-        with contextlib.suppress(Unauthenticated):
-            run()
-        samples.append(1000 * (time.perf_counter() - start))
-    return statistics.median(samples)
+        for run, into in zip(runs, samples, strict=True):
+            start = time.perf_counter()
+            with contextlib.suppress(Unauthenticated):
+                run()
+            into.append(1000 * (time.perf_counter() - start))
+    return [statistics.median(s) for s in samples]
 
 
 def _old_unknown_user(factory: Callable[[], Session], username: str) -> None:
@@ -131,9 +133,8 @@ def main() -> None:
             return run
 
         passwords.verify_dummy("warm-up")
-        unknown_ms = _median_ms(attempt("ghost"), args.repeats)
-        wrong_ms = _median_ms(attempt("s1"), args.repeats)
-        old_unknown_ms = _median_ms(lambda: _old_unknown_user(read, "ghost"), args.repeats)
+        unknown_ms, wrong_ms, old_unknown_ms = _median_ms(
+            [attempt("ghost"), attempt("s1"), lambda: _old_unknown_user(read, "ghost")], args.repeats)
         engine.dispose()
 
     idle: list[float] = []
