@@ -19,6 +19,7 @@ from exam_server import migrate
 from exam_server.api import accounts, assembly, attempts, auth, bank, exams, interchange, items, papers
 from exam_server.clock import Clock, system_clock
 from exam_server.errors import ServiceError
+from exam_server.jobs.queue import Periodic
 from exam_server.runtime import Runtime, build_runtime
 from exam_server.settings import Settings
 from exam_server.web import pages
@@ -34,7 +35,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock,
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if runtime.settings.embedded_queue and runtime.settings.run_embedded_worker:
-            runtime.queue.start_worker(runtime.settings.worker_threads, runtime.settings.sweep_seconds)
+            runtime.queue.start_worker(runtime.settings.worker_threads, Periodic.from_settings(runtime.settings))
         yield
         runtime.close()
 

@@ -57,6 +57,7 @@ def demo(
 @app.command()
 def worker(threads: int = typer.Option(0, help="worker threads (default: EXAM_WORKER_THREADS)")) -> None:
     """Run background jobs from Redis (EXAM_REDIS_URL must be set) until SIGINT/SIGTERM."""
+    from exam_server.jobs.queue import Periodic
     from exam_server.runtime import build_runtime
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -64,7 +65,7 @@ def worker(threads: int = typer.Option(0, help="worker threads (default: EXAM_WO
     if settings.embedded_queue:
         raise typer.BadParameter("EXAM_REDIS_URL is not set: in the embedded mode `exam serve` runs the jobs itself")
     runtime = build_runtime(settings)
-    runtime.queue.start_worker(threads or settings.worker_threads, settings.sweep_seconds)
+    runtime.queue.start_worker(threads or settings.worker_threads, Periodic.from_settings(settings))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -1,31 +1,25 @@
-"""Engine and session factory. A session carries the job queue in ``info`` so that jobs
-registered during a transaction are sent only after it commits (and dropped on rollback)."""
+"""Engine and session factory. Jobs registered during a transaction are written to the job
+outbox in that transaction and sent after it commits (see exam_server/jobs/outbox.py)."""
 
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from exam_server.clock import Clock, system_clock
+from exam_server.jobs import outbox
+from exam_server.jobs.outbox import JobSender
+from models import OutboxJob
+
 PENDING_JOBS = "pending_jobs"
 WRITE_OPTION = "exam_write"
-QUEUE = "job_queue"
-
-
-class JobSender(Protocol):
-    def send(self, job_name: str, *args: Any, delay_seconds: float = 0.0) -> None: ...
-
-
-@dataclass(frozen=True)
-class PendingJob:
-    name: str
-    args: tuple[Any, ...]
-    delay_seconds: float
+CLOCK = "clock"
+__all__ = ["JobSender", "create_db_engine", "enqueue_after_commit", "make_session_factory", "session_scope", "writer"]
 
 
 def _json_dumps(value: Any) -> str:
@@ -73,16 +67,18 @@ def writer(engine: Engine) -> Engine:
     return engine.execution_options(**{WRITE_OPTION: True})
 
 
-def make_session_factory(engine: Engine, queue: JobSender | None) -> sessionmaker[Session]:
+def make_session_factory(engine: Engine, queue: JobSender | None,
+                         clock: Clock = system_clock) -> sessionmaker[Session]:
     """Sessions bound to the writer by default (jobs, scripts); pass ``bind=engine`` to read."""
-    factory = sessionmaker(bind=writer(engine), expire_on_commit=False)
+    write_engine = writer(engine)
+    factory = sessionmaker(bind=write_engine, expire_on_commit=False, info={CLOCK: clock})
 
     @event.listens_for(factory, "after_commit")
     def _send_jobs(session: Session) -> None:
-        jobs: list[PendingJob] = session.info.pop(PENDING_JOBS, [])
-        for job in jobs:
-            if queue is not None:
-                queue.send(job.name, *job.args, delay_seconds=job.delay_seconds)
+        jobs: list[OutboxJob] = session.info.pop(PENDING_JOBS, [])
+        if jobs:
+            # Never raises: the rows are committed, and the relay sends what this could not.
+            outbox.send_committed(write_engine, queue, jobs, clock())
 
     @event.listens_for(factory, "after_rollback")
     def _drop_jobs(session: Session) -> None:
@@ -92,7 +88,11 @@ def make_session_factory(engine: Engine, queue: JobSender | None) -> sessionmake
 
 
 def enqueue_after_commit(session: Session, name: str, *args: Any, delay_seconds: float = 0.0) -> None:
-    session.info.setdefault(PENDING_JOBS, []).append(PendingJob(name, args, max(0.0, delay_seconds)))
+    """Record the job in the outbox within this transaction; it is sent once the transaction commits."""
+    clock: Clock = session.info.get(CLOCK, system_clock)
+    job = outbox.new_job(name, args, clock(), delay_seconds)
+    session.add(job)
+    session.info.setdefault(PENDING_JOBS, []).append(job)
 
 
 @contextmanager

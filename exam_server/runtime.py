@@ -41,6 +41,6 @@ def build_runtime(settings: Settings, clock: Clock = system_clock) -> Runtime:
     engine = create_db_engine(settings.database_url, settings.db_pool_size)
     context = JobContext(session_factory=None, clock=clock)
     queue = JobQueue(build_broker(settings.redis_url, settings.queue_namespace), context)
-    factory = make_session_factory(engine, queue)
+    factory = make_session_factory(engine, queue, clock)
     context.session_factory = factory
     return Runtime(settings, engine, factory, queue, clock, sessions=build_session_guards(settings))

@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, gt=0)
     sweep_seconds: float = Field(default=30.0, gt=0)
     worker_threads: int = Field(default=4, gt=0)
+    # The job outbox: how often a worker sends jobs the API could not (Redis down), and how long
+    # sent rows are kept for inspection before the relay prunes them.
+    outbox_relay_seconds: float = Field(default=5.0, gt=0)
+    outbox_retention_hours: float = Field(default=168.0, ge=0)
     run_embedded_worker: bool = True
     queue_namespace: str = "exam"
     # Sign-in protection (exam_server/sessions/login_limit.py): after N failures a key is locked

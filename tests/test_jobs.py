@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 from support import START, World, build_world, make_client, make_runtime
 
 from exam_server.clock import ManualClock
-from exam_server.db import enqueue_after_commit, make_session_factory, session_scope
+from exam_server.db import make_session_factory, session_scope
 from exam_server.jobs import tasks
+from exam_server.jobs.queue import Periodic
 from exam_server.runtime import Runtime
 from models import Attempt, AttemptStep, StepKind
 
@@ -54,28 +55,10 @@ def _attempt(runtime: Runtime, attempt_id: int) -> Attempt:
         return attempt
 
 
-def test_jobs_are_sent_only_after_commit(database_url: str) -> None:
-    from exam_server.db import create_db_engine
-
-    sender = RecordingSender()
-    engine = create_db_engine(database_url)
-    factory = make_session_factory(engine, sender)
-    with factory() as session:
-        enqueue_after_commit(session, "grade_attempt", 1)
-        assert sender.sent == []
-        session.rollback()
-    assert sender.sent == []
-    with factory() as session:
-        enqueue_after_commit(session, "grade_attempt", 2, delay_seconds=5)
-        session.commit()
-    assert sender.sent == [("grade_attempt", (2,), 5.0)]
-    engine.dispose()
-
-
 def test_starting_an_attempt_schedules_its_deadline_job(database_url: str, tmp_path: Path) -> None:
     world, runtime = _world(database_url, tmp_path)
     sender = RecordingSender()
-    runtime.session_factory = make_session_factory(runtime.engine, sender)
+    runtime.session_factory = make_session_factory(runtime.engine, sender, world.clock)
     world.start("s1")
     assert [(name, delay) for name, _, delay in sender.sent] == [("close_attempt", 30 * 60.0)]
 
@@ -168,7 +151,7 @@ def test_redis_queue_two_workers_close_exactly_once(redis_runtime_pair: tuple[Wo
     attempt_id = _abandoned_attempt(world)
     first.queue.broker.flush_all()  # drop the 30-minute deadline message so join() can finish
     for runtime in (first, second):
-        runtime.queue.start_worker(threads=2, sweep_seconds=3600)
+        runtime.queue.start_worker(threads=2, periodic=Periodic(sweep_seconds=3600, relay_seconds=3600))
     # The same job delivered several times (a retry, a duplicate deadline message, two sweeps).
     for _ in range(3):
         first.queue.send("close_attempt", attempt_id)
@@ -185,7 +168,7 @@ def test_redis_queue_delivers_delayed_deadline_job(redis_runtime_pair: tuple[Wor
     world, first, _ = redis_runtime_pair
     attempt_id = _abandoned_attempt(world)
     first.queue.broker.flush_all()
-    first.queue.start_worker(threads=1, sweep_seconds=3600)
+    first.queue.start_worker(threads=1, periodic=Periodic(sweep_seconds=3600, relay_seconds=3600))
     first.queue.send("close_attempt", attempt_id, delay_seconds=0.5)
     assert _steps(first, attempt_id, StepKind.CLOSED_AT_DEADLINE) == 0
     assert _wait_until(lambda: _steps(first, attempt_id, StepKind.CLOSED_AT_DEADLINE) == 1)
@@ -203,7 +186,7 @@ def test_deadline_from_window_end_caps_the_duration(database_url: str, tmp_path:
 def test_releasing_results_refreshes_item_statistics(database_url: str, tmp_path: Path) -> None:
     world, runtime = _world(database_url, tmp_path)
     sender = RecordingSender()
-    runtime.session_factory = make_session_factory(runtime.engine, sender)
+    runtime.session_factory = make_session_factory(runtime.engine, sender, world.clock)
     slots = world.ids["slots"]
     for student, first in (("s1", "B"), ("s2", "A")):
         attempt_id = world.start(student)["attempt_id"]

@@ -10,24 +10,42 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import dramatiq
+import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from sqlalchemy.orm import Session, sessionmaker
 
 from exam_server.clock import Clock
-from exam_server.jobs import tasks
+from exam_server.jobs import outbox, tasks
+from exam_server.settings import Settings
 
 log = logging.getLogger(__name__)
 QUEUE_NAME = "exam"
+REDIS_CONNECT_TIMEOUT_SECONDS = 3.0
 
 
 @dataclass
 class JobContext:
     session_factory: sessionmaker[Session] | None
     clock: Clock
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """What a started worker does on timers besides running jobs."""
+
+    sweep_seconds: float = 30.0
+    relay_seconds: float = 5.0
+    retention: timedelta = timedelta(days=7)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Periodic":
+        return cls(settings.sweep_seconds, settings.outbox_relay_seconds,
+                   timedelta(hours=settings.outbox_retention_hours))
 
 
 class JobQueue:
@@ -38,7 +56,7 @@ class JobQueue:
         self.context = context
         self.actors: dict[str, dramatiq.Actor[Any, Any]] = {}
         self._worker: dramatiq.Worker | None = None
-        self._sweeper: threading.Thread | None = None
+        self._timers: list[threading.Thread] = []
         self._stop = threading.Event()
         for name, fn in tasks.TASKS.items():
             self.actors[name] = dramatiq.Actor(
@@ -50,21 +68,38 @@ class JobQueue:
         delay_ms = int(delay_seconds * 1000) if delay_seconds > 0 else None
         self.actors[job_name].send_with_options(args=args, delay=delay_ms)
 
-    def start_worker(self, threads: int, sweep_seconds: float) -> None:
+    def start_worker(self, threads: int, periodic: Periodic) -> None:
         self._worker = dramatiq.Worker(self.broker, worker_threads=threads, worker_timeout=200)
         self._worker.start()
         self._stop.clear()
-        self._sweeper = threading.Thread(target=self._sweep_loop, args=(sweep_seconds,), daemon=True)
-        self._sweeper.start()
+        self._timers = [self._every(periodic.sweep_seconds, self._sweep, "overdue sweep"),
+                        self._every(periodic.relay_seconds, lambda: self._relay(periodic.retention), "outbox relay")]
 
-    def _sweep_loop(self, every: float) -> None:
-        # Backstop for lost or never-sent deadline messages: several workers may sweep at
-        # once; closing is a compare-and-set, so each attempt still closes exactly once.
-        while not self._stop.wait(every):
-            try:
-                self.send("close_overdue_attempts")
-            except Exception:  # noqa: BLE001 - a broker hiccup must not kill the sweeper
-                log.exception("could not enqueue the overdue sweep")
+    def _every(self, seconds: float, action: Callable[[], None], what: str) -> threading.Thread:
+        def loop() -> None:
+            while not self._stop.wait(seconds):
+                try:
+                    action()
+                except Exception:  # noqa: BLE001 - a broker or database hiccup must not kill the timer
+                    log.exception("%s failed; retrying in %.0f s", what, seconds)
+
+        thread = threading.Thread(target=loop, daemon=True, name=what)
+        thread.start()
+        return thread
+
+    def _sweep(self) -> None:
+        # Backstop for lost deadline messages: several workers may sweep at once; closing is a
+        # compare-and-set, so each attempt still closes exactly once.
+        self.send("close_overdue_attempts")
+
+    def _relay(self, retention: timedelta) -> None:
+        """Send outbox rows the API could not send (Redis was down), then prune old sent rows."""
+        factory = self.context.session_factory
+        if factory is None:
+            return
+        now = self.context.clock()
+        outbox.relay_pending(factory, self, now)
+        outbox.prune_sent(factory, now, retention)
 
     def stop(self) -> None:
         self._stop.set()
@@ -92,5 +127,8 @@ def _bind(fn: Callable[..., None], context: JobContext) -> Callable[..., None]:
 
 def build_broker(redis_url: str | None, namespace: str) -> dramatiq.Broker:
     if redis_url:
-        return RedisBroker(url=redis_url, namespace=namespace)  # type: ignore[no-untyped-call]
+        # A bounded connect: an unreachable Redis must fail a send quickly (the outbox keeps the
+        # job), not hang the request that committed it.
+        client = redis.Redis.from_url(redis_url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT_SECONDS)
+        return RedisBroker(client=client, namespace=namespace)  # type: ignore[no-untyped-call]
     return StubBroker()
