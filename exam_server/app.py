@@ -22,6 +22,7 @@ from exam_server.errors import ServiceError
 from exam_server.jobs.queue import Periodic
 from exam_server.runtime import Runtime, build_runtime
 from exam_server.settings import Settings
+from exam_server.strict_json import StrictJSONMiddleware
 from exam_server.web import pages
 from item_bank.assembly import Infeasible
 
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock,
     _install_offline_docs(app)  # before /static: the first matching mount wins
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     _install_error_handlers(app)
+    app.add_middleware(StrictJSONMiddleware)  # buffers JSON bodies: keep inside any body-size limit
 
     head = migrate.head_revision()
 

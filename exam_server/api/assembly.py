@@ -5,7 +5,7 @@ the blueprint, the conflicting requirements in words (422 ``Infeasible`` with ``
 The preview is not stored; the page saves the chosen form with ``POST /api/papers``.
 """
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from exam_server import permissions
+from exam_server.api import bounds
 from exam_server.deps import PapersDep, RuntimeDep
 from item_bank import assembly as asm
 from item_bank.assembly.parallel import assemble_parallel
@@ -27,8 +28,8 @@ class SectionIn(BaseModel):
     name: str = Field(min_length=1, max_length=300)
     count: int = Field(ge=1, le=500)
     types: list[str] = Field(default_factory=list, description="allowed item types; empty = any")
-    points_per_item: float | None = Field(None, gt=0)
-    total_points: float | None = Field(None, gt=0)
+    points_per_item: float | None = Field(None, gt=0, le=bounds.MAX_POINTS)
+    total_points: float | None = Field(None, gt=0, le=bounds.MAX_TOTAL_POINTS)
 
 
 class KnowledgeIn(BaseModel):
@@ -44,8 +45,8 @@ class TypeIn(BaseModel):
     type: str
     min_count: int | None = Field(None, ge=0)
     max_count: int | None = Field(None, ge=0)
-    min_points: float | None = Field(None, ge=0)
-    max_points: float | None = Field(None, ge=0)
+    min_points: float | None = Field(None, ge=0, le=bounds.MAX_TOTAL_POINTS)
+    max_points: float | None = Field(None, ge=0, le=bounds.MAX_TOTAL_POINTS)
 
 
 class BandIn(BaseModel):
@@ -63,21 +64,22 @@ class DifficultyIn(BaseModel):
 
 
 class InformationIn(BaseModel):
-    thetas: list[float] = Field(min_length=1, max_length=15)
-    targets: list[float] = Field(min_length=1, max_length=15)
-    tolerance: float = Field(0.0, ge=0)
-    max_deviation: float | None = Field(None, ge=0)
+    thetas: list[Annotated[float, Field(ge=-bounds.MAX_ABS_THETA, le=bounds.MAX_ABS_THETA)]] = Field(
+        min_length=1, max_length=15)
+    targets: list[Annotated[float, Field(ge=0, le=bounds.MAX_INFORMATION)]] = Field(min_length=1, max_length=15)
+    tolerance: float = Field(0.0, ge=0, le=bounds.MAX_INFORMATION)
+    max_deviation: float | None = Field(None, ge=0, le=bounds.MAX_INFORMATION)
 
 
 class BlueprintIn(BaseModel):
     sections: list[SectionIn] = Field(min_length=1, max_length=20)
     total_items: int | None = Field(None, ge=1)
-    total_score: float | None = Field(None, gt=0)
+    total_score: float | None = Field(None, gt=0, le=bounds.MAX_TOTAL_POINTS)
     knowledge_points: list[KnowledgeIn] = Field(default_factory=list)
     types: list[TypeIn] = Field(default_factory=list)
     difficulty: DifficultyIn | None = None
     information: InformationIn | None = None
-    max_time_seconds: float | None = Field(None, gt=0)
+    max_time_seconds: float | None = Field(None, gt=0, le=bounds.MAX_PAPER_SECONDS)
     enemy_sets: list[list[int]] = Field(default_factory=list,
                                         description="extra groups of items that exclude each other")
     max_exposure: int | None = Field(None, ge=0)

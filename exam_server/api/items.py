@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 import grading
 import item_bank
 from exam_server import permissions
+from exam_server.api import bounds
 from exam_server.deps import BankDep, RuntimeDep, SessionDep, atomic
 from exam_server.errors import NotFound, NotYours
 from exam_server.services import audit
@@ -37,11 +38,12 @@ class ItemIn(BaseModel):
     tags: list[str] = Field(default_factory=list, max_length=50)
     source: str | None = Field(default=None, max_length=300)
     external_id: str | None = Field(default=None, max_length=200)
-    default_points: float | None = Field(default=None, gt=0)
-    time_seconds: float | None = Field(default=None, gt=0, description="expected answering time")
+    default_points: float | None = Field(default=None, gt=0, le=bounds.MAX_POINTS)
+    time_seconds: float | None = Field(default=None, gt=0, le=bounds.MAX_ITEM_SECONDS,
+                                       description="expected answering time")
     difficulty_estimate: float | None = Field(default=None, ge=0, le=1, description="teacher's estimate, share correct")
-    irt_a: float | None = Field(default=None, gt=0)
-    irt_b: float | None = None
+    irt_a: float | None = Field(default=None, gt=0, le=bounds.MAX_IRT_A)
+    irt_b: float | None = Field(default=None, ge=-bounds.MAX_ABS_THETA, le=bounds.MAX_ABS_THETA)
     irt_c: float | None = Field(default=None, ge=0, lt=1)
     irt_n: int | None = Field(default=None, ge=0, description="sample size the IRT parameters came from")
     knowledge_point_ids: list[int] = Field(default_factory=list)
