@@ -111,7 +111,7 @@ function api(method, path, body) {
     }
     return fetch(path, init).then(function (resp) {
       return resp.json().catch(function () { return null; }).then(function (data) {
-        return { ok: resp.ok, status: resp.status, data: data };
+        return { ok: resp.ok, status: resp.status, data: data, retryAfter: resp.headers.get("Retry-After") };
       });
     }, function (err) { throw new NetworkError(String(err)); });
   }

@@ -6,7 +6,10 @@
      per-slot client_seq that only grows (Date.now()-based, and never below what the server or
      this device's localStorage already saw), so a reload or a retry can never overwrite a newer
      answer with an older one.
-   - Unsaved answers are kept in localStorage and retried with backoff until they are stored. */
+   - Unsaved answers are kept in localStorage and retried until they are stored, but only while
+     the failure is transient (network, 5xx, 408/425/429; Retry-After honoured, backoff with
+     jitter). A save the server refuses for good (any other 4xx) is not retried: the candidate is
+     told which question and why, and editing that answer sends it again. */
 "use strict";
 
 (function () {
@@ -14,6 +17,8 @@
   var RESYNC_MS = 60 * 1000;
   var MAX_BACKOFF_MS = 30 * 1000;
   var FLUSH_TIMEOUT_MS = 10 * 1000;
+  var MAX_RETRY_AFTER_MS = 5 * 60 * 1000;
+  var TRANSIENT_4XX = { 408: true, 425: true, 429: true };
 
   var root = document.getElementById("exam-root");
   var examId = root.getAttribute("data-exam-id");
@@ -314,6 +319,8 @@
     var render = RENDERERS[slot.type] || textInputs;
     slot.stateEl = el("span", { "class": "save-state", "data-slot-id": slot.id, "data-state": "none",
                                 role: "status" });
+    slot.number = number;
+    slot.refusalEl = el("p", { "class": "save-refused", "data-slot-id": slot.id, role: "alert", hidden: true });
     var legend = el("legend", {}, [
       el("span", { "class": "q-number", text: fmt("question", { n: number }) }),
       el("span", { "class": "q-points", text: fmt("points", { n: slot.points }) })
@@ -326,7 +333,8 @@
       legend,
       stem,
       el("div", { "class": "answers" }, answers),
-      el("div", { "class": "item-foot" }, [slot.stateEl])
+      el("div", { "class": "item-foot" }, [slot.stateEl]),
+      slot.refusalEl
     ]);
     slot.inputs.forEach(function (input) { bindInput(slot, input); });
     return fieldset;
@@ -453,6 +461,7 @@
     if (S.closed) { return; }
     slot.seq = Math.max(Date.now(), slot.seq + 1);
     slot.response = readResponse(slot);
+    clearRefusal(slot);
     updateCounter(slot);
     localWrite(slot, false);
     if (!slot.inflight && !slot.retryTimer) { setSaveState(slot, "unsaved"); }
@@ -483,20 +492,62 @@
       markSaved(slot, seq);
     } else if (error === "AttemptClosed") {
       closeAttempt("closed");
-    } else if (result.status === 400 || result.status === 422 || result.status === 404) {
+    } else if (isPermanentRefusal(result.status)) {
       setOnline(true);
-      slot.rejectedSeq = seq;
-      slot.retries = 0;
-      setSaveState(slot, "rejected");
+      refuse(slot, seq, result);
     } else {
-      retryLater(slot);
+      retryLater(slot, retryAfterMs(result.retryAfter));
     }
+  }
+
+  /* 4xx means "this request will never succeed as it is", except the ones that mean "not now". */
+  function isPermanentRefusal(status) {
+    return status >= 400 && status < 500 && !TRANSIENT_4XX[status];
+  }
+
+  function refusalReason(result) {
+    var status = result.status;
+    if (status === 413) { return T.refused_too_large; }
+    if (status === 400 || status === 422) { return T.refused_invalid; }
+    if (status === 403) { return T.refused_forbidden; }
+    if (status === 404) { return T.refused_not_found; }
+    if (status === 409) { return T.refused_conflict; }
+    return fmt("refused_other", { status: status });
+  }
+
+  function refuse(slot, seq, result) {
+    slot.rejectedSeq = seq;
+    slot.retries = 0;
+    setSaveState(slot, "rejected");
+    slot.refusalEl.textContent = fmt("save_refused", { n: slot.number, reason: refusalReason(result) });
+    slot.refusalEl.setAttribute("data-status", String(result.status));
+    slot.refusalEl.setAttribute("data-error", (result.data && result.data.error) || "");
+    slot.refusalEl.hidden = false;
+    showRefusals();
+  }
+
+  /* One summary at the top lists every question whose answer the server refused. */
+  function showRefusals() {
+    var refused = S.order.filter(function (slot) { return !slot.refusalEl.hidden; });
+    var box = $("save-problems");
+    box.hidden = refused.length === 0;
+    box.replaceChildren.apply(box, refused.map(function (slot) {
+      var link = el("a", { href: "#item-" + slot.id, "data-slot-id": slot.id, text: slot.refusalEl.textContent });
+      return el("p", {}, [link]);
+    }));
+  }
+
+  function clearRefusal(slot) {
+    if (slot.refusalEl.hidden) { return; }
+    slot.refusalEl.hidden = true;
+    slot.refusalEl.textContent = "";
+    showRefusals();
   }
 
   function onSaveError(slot, err) {
     if (err instanceof AuthError) { sessionLost(); return; }
     setOnline(false);
-    retryLater(slot);
+    retryLater(slot, null);
   }
 
   function markSaved(slot, seq) {
@@ -508,9 +559,20 @@
     }
   }
 
-  function retryLater(slot) {
+  /* Retry-After is either seconds or an HTTP date; null when absent or unreadable. */
+  function retryAfterMs(header) {
+    if (!header) { return null; }
+    var ms = /^\s*\d+\s*$/.test(header) ? Number(header) * 1000 : Date.parse(header) - Date.now();
+    return isNaN(ms) ? null : Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms));
+  }
+
+  function retryLater(slot, serverDelayMs) {
     slot.retries += 1;
-    var delay = Math.min(MAX_BACKOFF_MS, 1000 * Math.pow(2, slot.retries - 1)) + Math.random() * 300;
+    var backoff = Math.min(MAX_BACKOFF_MS, 1000 * Math.pow(2, slot.retries - 1));
+    // Jitter spreads a room of candidates so they do not all come back in the same instant;
+    // the server's Retry-After is a floor, never shortened.
+    var delay = serverDelayMs === null ? backoff / 2 + Math.random() * backoff / 2
+                                       : serverDelayMs + Math.random() * 1000;
     setSaveState(slot, "retrying");
     clearTimeout(slot.retryTimer);
     slot.retryTimer = setTimeout(function () { slot.retryTimer = null; send(slot); }, delay);
