@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 import swagger_ui_bundle
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
@@ -19,6 +18,7 @@ from exam_server import migrate
 from exam_server.api import accounts, assembly, attempts, auth, bank, exams, interchange, items, papers
 from exam_server.clock import Clock, system_clock
 from exam_server.errors import ServiceError
+from exam_server.http_headers import SecurityHeadersMiddleware
 from exam_server.jobs.queue import Periodic
 from exam_server.runtime import Runtime, build_runtime
 from exam_server.settings import Settings
@@ -50,6 +50,9 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock,
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     _install_error_handlers(app)
     app.add_middleware(StrictJSONMiddleware)  # buffers JSON bodies: keep inside any body-size limit
+    # Added last, so outermost of ours: refusals from the middlewares above carry the headers too.
+    app.add_middleware(SecurityHeadersMiddleware, trust_forwarded_proto=runtime.settings.trust_forwarded_proto,
+                       hsts_seconds=runtime.settings.hsts_seconds)
 
     head = migrate.head_revision()
 
@@ -66,16 +69,33 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock,
     return app
 
 
+_DOCS_HTML = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Exam service API</title>
+<link rel="stylesheet" href="/static/swagger/swagger-ui.css">
+<link rel="icon" href="/static/swagger/favicon-32x32.png">
+</head>
+<body>
+<div id="swagger-ui" data-openapi-url="/openapi.json"></div>
+<script src="/static/swagger/swagger-ui-bundle.js"></script>
+<script src="/static/docs.js"></script>
+</body>
+</html>
+"""
+
+
 def _install_offline_docs(app: FastAPI) -> None:
-    """Swagger UI served from the vendored swagger-ui-bundle package: no CDN (exam rooms are often offline)."""
+    """Swagger UI served from the vendored swagger-ui-bundle package: no CDN (exam rooms are often
+    offline), and started by a static script instead of FastAPI's inline one, so /docs runs under
+    the same Content-Security-Policy (script-src 'self') as every other page."""
     app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="Exam service API",
-                                   swagger_js_url="/static/swagger/swagger-ui-bundle.js",
-                                   swagger_css_url="/static/swagger/swagger-ui.css",
-                                   swagger_favicon_url="/static/swagger/favicon-32x32.png")
+        return HTMLResponse(_DOCS_HTML)
 
 
 def _error(status: int, name: str, detail: str) -> JSONResponse:

@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     outbox_relay_seconds: float = Field(default=5.0, gt=0)
     outbox_retention_hours: float = Field(default=168.0, ge=0)
     run_embedded_worker: bool = True
+    # Pages and headers: trust X-Forwarded-Proto (set it only behind a proxy that overwrites it) to
+    # tell HTTPS requests apart; HTTPS answers carry HSTS for this long (0 = none) and Secure cookies.
+    trust_forwarded_proto: bool = False
+    hsts_seconds: int = Field(default=365 * 24 * 3600, ge=0)
     queue_namespace: str = "exam"
     # Sign-in protection (exam_server/sessions/login_limit.py): after N failures a key is locked
     # for login_lockout_seconds, doubling per further failure up to the max; the count is forgotten

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from exam_server.http_headers import set_cookie
 from exam_server.web.i18n import COOKIE, STRINGS, Lang, choose_lang
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -41,7 +42,7 @@ def _render(request: Request, template: str, page: str, extra: dict[str, Any] | 
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Language"] = strings["html_lang"]
     if from_query:
-        response.set_cookie(COOKIE, lang, max_age=_COOKIE_MAX_AGE, samesite="lax")
+        set_cookie(request, response, COOKIE, lang, max_age=_COOKIE_MAX_AGE)
     return response
 
 
