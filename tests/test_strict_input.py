@@ -120,3 +120,18 @@ def test_find_problems_walks_keys_values_and_depth_without_recursion() -> None:
                                             ("InvalidNumber", "body.b.2.c")]
     assert find_problems({"x": [1, 2.5, "ok", None, True, {"y": "😀"}]}) == []
     assert check_body(b'{"x": 1}') is None and check_body(b"{bad") is None  # FastAPI reports malformed JSON
+    # Look-alikes that the quick pre-scan flags but the full check lets through.
+    for fine in (b'{"path": "C:\\\\u0000"}', b'{"name": "NaNa"}', b'{"n": 1e-400}', b'{"n": 12e+099}'):
+        assert check_body(fine) is None, fine
+    # Surrogates as raw bytes: json decodes bytes with "surrogatepass", so no \\u escape is needed.
+    assert check_body(b'{"a": "x\xed\xa0\x80"}') is not None
+    assert check_body('{"a": "\ud800"}'.encode("utf-16-le", "surrogatepass")) is not None
+    assert check_body('{"a": "好"}'.encode("utf-16-le")) is None
+
+
+def test_raw_encoded_surrogates_are_refused_over_http(world: World) -> None:
+    attempt_id = world.start("s1")["attempt_id"]
+    url = f"/api/attempts/{attempt_id}/answers/{world.ids['slots'][ESSAY]}"
+    r = _raw(world, "PUT", url, "s1", b'{"response": "x\xed\xb0\x80", "client_seq": 1}')
+    assert r.status_code == 422 and "surrogate" in r.json()["detail"], r.text
+    assert _answers(world, attempt_id) == []
