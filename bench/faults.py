@@ -42,7 +42,8 @@ PG_URL = os.environ.get("EXAM_BENCH_DATABASE_URL", "postgresql+psycopg://postgre
 
 def _ms(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
-    return {"p50": round(statistics.median(ordered) * 1000, 3), "p99": round(ordered[int(len(ordered) * 0.99)] * 1000, 3)}
+    p99 = ordered[int(len(ordered) * 0.99)]
+    return {"p50": round(statistics.median(ordered) * 1000, 3), "p99": round(p99 * 1000, 3)}
 
 
 def _transactions(url: str) -> dict[str, dict[str, float]]:
