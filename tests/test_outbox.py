@@ -166,3 +166,22 @@ def test_starting_an_attempt_with_redis_down_succeeds_and_the_relay_sends_the_de
     finally:
         worker.close()
         api.close()
+
+
+def test_the_embedded_worker_relays_rows_left_unsent(database_url: str, tmp_path: Path) -> None:
+    """A job committed by a process that could not send it (it crashed, or had no queue, like a
+    script) is sent by the in-process worker's relay; the overdue sweep is off to prove it."""
+    clock = ManualClock(START)
+    runtime = make_runtime(database_url, tmp_path, clock, run_embedded_worker=True, sweep_seconds=3600,
+                           outbox_relay_seconds=0.1)
+    world = build_world(make_client(runtime), runtime, clock)
+    attempt_id = world.start("s1")["attempt_id"]
+    runtime.queue.broker.flush_all()  # the 30-minute deadline message is lost with the process
+    with session_scope(make_session_factory(runtime.engine, None, clock)) as session:
+        enqueue_after_commit(session, "close_attempt", attempt_id)  # written, never sent
+    clock.advance(minutes=45)
+    with make_client(runtime):  # the lifespan starts the in-process worker and its relay
+        assert _wait_until(lambda: _attempt(runtime, attempt_id).state != AttemptState.IN_PROGRESS)
+    unsent = [r for r in _rows(runtime.session_factory) if r.sent_at is None]
+    assert unsent == []
+    assert _attempt(runtime, attempt_id).finish_reason == "deadline"
