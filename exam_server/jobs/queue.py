@@ -49,7 +49,8 @@ class Periodic:
 
 
 class JobQueue:
-    """Sends jobs by name; owns the broker and, when started, a worker and the overdue sweeper."""
+    """Sends jobs by name; owns the broker and, when started, a worker and its timers (the overdue
+    sweep and the outbox relay)."""
 
     def __init__(self, broker: dramatiq.Broker, context: JobContext) -> None:
         self.broker = broker
