@@ -8,13 +8,13 @@
   misplaced block); ``all_or_nothing``.
 * ``inline_choice``: a drop-down in each gap of the stem; the item earns the mean over gaps.
 
-The ordering student view never lists items in key order: the order is a stable hash order,
-rotated if it happens to equal the key.
+Student views list ordering entries and matching choices sorted by their text: an order that is a
+function of what the student sees anyway, never of the key (the authored order often is the key).
+Each attempt then shuffles them with its own seed (``item_bank.variants``).
 """
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any, Literal
 
 from pydantic import Field
@@ -89,7 +89,7 @@ class Matching(QuestionType[MatchingDefinition]):
 
     def student_view(self, definition: MatchingDefinition) -> dict[str, Any]:
         return {"prompts": [p.model_dump() for p in definition.prompts],
-                "choices": [c.model_dump() for c in _hash_order(definition.choices)]}
+                "choices": [c.model_dump() for c in _text_order(definition.choices)]}
 
 
 class OrderingDefinition(StrictModel):
@@ -134,10 +134,7 @@ class Ordering(QuestionType[OrderingDefinition]):
         return graded(kept / (len(key) - 1), {"rule": rule, "pairs_kept": kept})
 
     def student_view(self, definition: OrderingDefinition) -> dict[str, Any]:
-        shown = _hash_order(definition.items)
-        if [i.id for i in shown] == definition.correct_order:
-            shown = shown[1:] + shown[:1]
-        return {"items": [i.model_dump() for i in shown]}
+        return {"items": [i.model_dump() for i in _text_order(definition.items)]}
 
 
 class InlineGap(StrictModel):
@@ -187,6 +184,6 @@ class InlineChoice(QuestionType[InlineChoiceDefinition]):
         return {"gaps": [{"options": [o.model_dump() for o in g.options]} for g in definition.gaps]}
 
 
-def _hash_order(options: list[ChoiceOption]) -> list[ChoiceOption]:
-    """A stable order unrelated to the authored (often key) order."""
-    return sorted(options, key=lambda o: hashlib.sha256(f"{o.id}\0{o.text}".encode()).hexdigest())
+def _text_order(options: list[ChoiceOption]) -> list[ChoiceOption]:
+    """Sorted by the shown text alone, so the order says nothing the texts do not (ids may encode the key)."""
+    return sorted(options, key=lambda o: o.text)

@@ -1,6 +1,7 @@
 """Per-candidate variants: items shuffled within sections and options within items, seeded and
-reproducible. Responses always carry the canonical option ids, so scoring needs no mapping; what
-changes per candidate is the order and the letter (``label``) shown beside each option. A paper
+reproducible. Ordering entries and matching choices are shuffled for every attempt even when the
+exam does not shuffle options, because their authored order reveals the key. Responses always carry the canonical option ids, so scoring needs no
+mapping; what changes per candidate is the order and the letter (``label``) shown beside each option. A paper
 answer sheet is read in labels, so :func:`label_map` turns a candidate's labels back into ids.
 
 Pure functions over the student view built by :func:`item_bank.papers.paper_student_view`.
@@ -11,8 +12,12 @@ import random
 import string
 from typing import Any
 
-# Content lists that may be reordered for display without changing meaning.
-_SHUFFLABLE = {"options": True, "choices": True}
+# Content lists that may be reordered for display without changing meaning, shuffled when the exam
+# shuffles options. Labels (A, B, ...) go on those a paper answer sheet refers to.
+_OPTION_LISTS = ("options", "choices")
+# Lists whose authored order gives the key away (authors write ordering entries in key order and
+# importers name matching choices in prompt order): shuffled for every attempt, whatever the exam says.
+_ALWAYS_SHUFFLED: dict[str, tuple[str, ...]] = {"ordering": ("items",), "matching": ("choices",)}
 
 
 def variant_view(view: dict[str, Any], seed: int, shuffle_items: bool, shuffle_options: bool) -> dict[str, Any]:
@@ -29,11 +34,15 @@ def variant_view(view: dict[str, Any], seed: int, shuffle_items: bool, shuffle_o
 def _arrange_slot(slot: dict[str, Any], seed: int, shuffle_options: bool) -> None:
     content = slot.get("content") or {}
     rng = random.Random(f"{seed}:slot:{slot['slot_id']}")
-    for key in _SHUFFLABLE:
-        if isinstance(content.get(key), list):
-            if shuffle_options and slot.get("type") != "ordering":
-                rng.shuffle(content[key])
-            _label(content[key])
+    always = _ALWAYS_SHUFFLED.get(str(slot.get("type")), ())
+    for key in (*_OPTION_LISTS, "items"):
+        entries = content.get(key)
+        if not isinstance(entries, list):
+            continue
+        if key in always or (shuffle_options and key in _OPTION_LISTS):
+            rng.shuffle(entries)
+        if key in _OPTION_LISTS:
+            _label(entries)
     for gap in content.get("gaps", []) if isinstance(content.get("gaps"), list) else []:
         if shuffle_options:
             rng.shuffle(gap["options"])

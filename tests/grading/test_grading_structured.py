@@ -96,12 +96,17 @@ def test_invalid_responses_are_named(item_type: str, definition: dict[str, Any],
         normalise(item_type, validate_definition(item_type, definition), response)
 
 
-def test_views_hide_the_key() -> None:
+def test_views_list_entries_by_text_whatever_the_key() -> None:
     view = student_view("ordering", ORDERING)
-    assert [i["id"] for i in view["items"]] != ORDERING["correct_order"]
-    assert sorted(i["id"] for i in view["items"]) == ["a", "b", "c", "d"]
+    assert [i["text"] for i in view["items"]] == sorted(["春", "夏", "秋", "冬"])
+    # the same entries under another key give the same view: the order is not a function of the key
+    reversed_key = {**ORDERING, "correct_order": ["d", "c", "b", "a"]}
+    assert student_view("ordering", reversed_key) == view
     two = {"items": [{"id": "x", "text": "1"}, {"id": "y", "text": "2"}], "correct_order": ["x", "y"]}
-    assert [i["id"] for i in student_view("ordering", two)["items"]] == ["y", "x"]
+    assert [i["id"] for i in student_view("ordering", two)["items"]] == ["x", "y"]
+    assert student_view("ordering", {**two, "correct_order": ["y", "x"]}) == student_view("ordering", two)
+    swapped = {**MATCHING, "correct": {"p1": "c4", "p2": "c1", "p3": "c2"}}
+    assert student_view("matching", swapped) == student_view("matching", MATCHING)
     for item_type, definition in [("matching", MATCHING), ("inline_choice", INLINE), ("ordering", ORDERING)]:
         text = json.dumps(student_view(item_type, definition))
         assert "correct" not in text
