@@ -1,8 +1,9 @@
 """Per-candidate variants: items shuffled within sections and options within items, seeded and
 reproducible. Ordering entries and matching choices are shuffled for every attempt even when the
-exam does not shuffle options, because their authored order reveals the key. Responses always carry the canonical option ids, so scoring needs no
-mapping; what changes per candidate is the order and the letter (``label``) shown beside each option. A paper
-answer sheet is read in labels, so :func:`label_map` turns a candidate's labels back into ids.
+exam does not shuffle options, because their authored order reveals the key. Responses always
+carry the canonical option ids, so scoring needs no mapping; what changes per candidate is the
+order and the letter (``label``) shown beside each option. A paper answer sheet is read in labels,
+so :func:`label_map` turns a candidate's labels back into ids.
 
 Pure functions over the student view built by :func:`item_bank.papers.paper_student_view`.
 """
