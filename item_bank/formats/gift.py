@@ -33,7 +33,7 @@ from item_bank.formats.shared import (
     finish_outcome,
     format_number,
     format_percent,
-    label,
+    matching_definition,
     unescape,
     weighted,
 )
@@ -191,18 +191,13 @@ def _number_spec(text: str) -> dict[str, float]:
 
 
 def _matching(pieces: list[tuple[str, str]], notes: list[str]) -> Definition:
-    prompts: list[dict[str, str]] = []
-    choices: dict[str, str] = {}
-    correct: dict[str, str] = {}
+    pairs: list[tuple[str, str]] = []
     for _, body in pieces:
         left, arrow, right = body.partition("->")
         if not arrow:
             raise ItemRejected(f"matching answer {body.strip()!r} has no '->'")
-        choice = choices.setdefault(unescape(right.strip()), label(len(choices)))
-        if left.strip():
-            prompts.append({"id": str(len(prompts) + 1), "text": unescape(left.strip())})
-            correct[prompts[-1]["id"]] = choice
-    return {"prompts": prompts, "choices": [{"id": i, "text": t} for t, i in choices.items()], "correct": correct}
+        pairs.append((unescape(left.strip()), unescape(right.strip())))
+    return matching_definition(pairs)
 
 
 # ------------------------------------------------------------------ writing GIFT

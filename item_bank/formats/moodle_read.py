@@ -16,7 +16,14 @@ from collections.abc import Callable
 from item_bank.formats.common import MAX_ITEMS, html_to_text, parse_xml
 from item_bank.formats.draft import FormatError, ImportOutcome, ImportReport, ItemDraft, MediaFile
 from item_bank.formats.moodle_cloze import GAP, Definition, read_cloze
-from item_bank.formats.shared import ItemRejected, category_path, choice_definition, finish_outcome, label
+from item_bank.formats.shared import (
+    ItemRejected,
+    category_path,
+    choice_definition,
+    finish_outcome,
+    label,
+    matching_definition,
+)
 
 
 def read_moodle_xml(data: bytes) -> ImportReport:
@@ -185,21 +192,13 @@ def _read_essay(q: ET.Element, notes: list[str]) -> tuple[str, str, Definition]:
 
 
 def _read_matching(q: ET.Element, notes: list[str]) -> tuple[str, str, Definition]:
-    prompts: list[dict[str, str]] = []
-    choices: dict[str, str] = {}  # text -> id
-    correct: dict[str, str] = {}
+    pairs: list[tuple[str, str]] = []
     for sub in q.findall("subquestion"):
         answer = (sub.findtext("answer/text") or "").strip()
         if not answer:
-            raise ItemRejected(f"subquestion {len(prompts) + 1} has no answer")
-        choice_id = choices.setdefault(answer, label(len(choices)))
-        prompt = _rich(sub, notes)
-        if prompt:
-            prompts.append({"id": str(len(prompts) + 1), "text": prompt})
-            correct[prompts[-1]["id"]] = choice_id
-    definition = {"prompts": prompts, "choices": [{"id": i, "text": t} for t, i in choices.items()],
-                  "correct": correct}
-    return "matching", _stem(q, notes), definition
+            raise ItemRejected(f"subquestion {len(pairs) + 1} has no answer")
+        pairs.append((_rich(sub, notes), answer))
+    return "matching", _stem(q, notes), matching_definition(pairs)
 
 
 

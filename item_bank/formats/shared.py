@@ -29,6 +29,20 @@ def label(index: int) -> str:
     return chr(65 + index) if index < 26 else label(index // 26 - 1) + chr(65 + index % 26)
 
 
+def matching_definition(pairs: Sequence[tuple[str, str]]) -> Definition:
+    """A matching definition from (prompt, answer) pairs in file order; a blank prompt is a distractor.
+
+    Prompts are numbered 1, 2, ... and choices lettered in the order of their text: lettering them
+    in the order of the prompts they answer (1 -> A, 2 -> B, ...) would let the ids spell the key.
+    """
+    ids = {text: label(i) for i, text in enumerate(sorted({answer for _, answer in pairs}))}
+    prompts = [{"id": str(n), "text": prompt, "answer": ids[answer]}
+               for n, (prompt, answer) in enumerate(((p, a) for p, a in pairs if p), start=1)]
+    return {"prompts": [{"id": p["id"], "text": p["text"]} for p in prompts],
+            "choices": [{"id": i, "text": t} for t, i in ids.items()],
+            "correct": {p["id"]: p["answer"] for p in prompts}}
+
+
 def finish_outcome(index: int, identifier: str, draft: ItemDraft, notes: list[str]) -> ImportOutcome:
     """Validate the definition with the grading registry; imported, converted (notes) or rejected."""
     try:

@@ -53,7 +53,9 @@ def test_fields_escapes_and_conversions() -> None:
     assert drafts["Range"].definition["answers"] == [{"value": 3.0, "tolerance": 2.0, "fraction": 1.0}]
     assert [a["fraction"] for a in drafts["Pi"].definition["answers"]] == [1.0, 0.5]
     assert drafts["议论文"].stem == "谈谈你对“终身学习”的理解。" and drafts["议论文"].tags == ["写作"]
-    assert drafts["Capitals"].definition["choices"][3] == {"id": "D", "text": "Madrid"}
+    # lettered by text, so the letters do not spell the key (France -> Paris is not simply 1 -> A)
+    assert drafts["Capitals"].definition["choices"][0] == {"id": "A", "text": "Madrid"}
+    assert drafts["Capitals"].definition["correct"] == {"1": "B", "2": "D", "3": "C"}
     escapes = drafts["Escapes"]
     assert escapes.stem == "Type the characters { } ~ = # : exactly as shown, e.g. a:b."
     assert escapes.definition["blanks"][0]["answers"] == [{"text": "a:b", "fraction": 1.0}]

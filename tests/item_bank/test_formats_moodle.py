@@ -67,7 +67,8 @@ def test_type_specific_mappings() -> None:
     assert drafts["议论文"].definition == {"reference_answer": "学习不止于学校。",
                                          "rubric": "观点明确 4 分，论证充分 6 分。"}
     matching = drafts["Capitals"].definition
-    assert matching["correct"] == {"1": "A", "2": "B", "3": "C"} and matching["choices"][3]["text"] == "Madrid"
+    # choices are lettered by their text (Madrid, Paris, Rome, 东京), not by the prompts they answer
+    assert matching["correct"] == {"1": "B", "2": "D", "3": "C"} and matching["choices"][0]["text"] == "Madrid"
     assert drafts["Verb forms"].stem == "She [[1]] to school every day and [[2]] lunch at noon."
     assert [g["correct"] for g in drafts["Verb forms"].definition["gaps"]] == ["B", "B"]
     cloze = drafts["Cloze capitals"]
