@@ -1,17 +1,20 @@
 """schemathesis against our own OpenAPI spec, as every role: no request may end in a 5xx.
 
-The app runs in-process on SQLite with the usual test world (a school, a class, a teacher, two
-students, items, a paper and an open exam) plus one user of every other role. For each role and
-each operation schemathesis generates valid and invalid requests (positive and negative modes) and
-the only check is "not a server error": who may call what is the permission matrix's business, so
-any 2xx/4xx passes here. Every 5xx is collected (method, path, status, body and a curl line) and
-reported together rather than shrunk one at a time.
+The app runs in-process on SQLite and, when reachable, PostgreSQL (which refuses what SQLite
+stores, such as NUL bytes), with the usual test world (a school, a class, a teacher, two students,
+items, a paper, an open exam and a started attempt) plus one user of every other role. For each
+backend, role and operation schemathesis generates valid and invalid requests (positive and
+negative modes), first with generated path ids (mostly "not found") and then with the world's real
+ids, so the handlers do their real work. The only check is "not a server error": who may call what
+is the permission matrix's business, so any 2xx/4xx passes here. Every 5xx or crash is collected
+(role, operation, status, body and a curl line) and reported together.
 
-``EXAM_TEST_SCHEMATHESIS_EXAMPLES`` (default 8) bounds examples per operation, role and mode; CI
-runs the default, a long local hunt sets it to a few hundred.
+``EXAM_TEST_SCHEMATHESIS_EXAMPLES`` (default 6) bounds examples per operation, role and id kind;
+CI runs the default, a long local hunt sets it to a few hundred.
 """
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,15 +27,15 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
-from sqlalchemy import update
+from sqlalchemy import create_engine, text, update
 from support import START, World, build_world, make_client, make_runtime
 
 from exam_server.clock import ManualClock
 from exam_server.db import session_scope
 from exam_server.services import accounts
-from models import Role, User
+from models import Base, Role, User
 
-EXAMPLES = int(os.environ.get("EXAM_TEST_SCHEMATHESIS_EXAMPLES", "8"))
+EXAMPLES = int(os.environ.get("EXAM_TEST_SCHEMATHESIS_EXAMPLES", "6"))
 PASSWORD = "pass-word-1"
 
 
@@ -41,17 +44,38 @@ class Fuzzed:
     world: World
     schema: Any
     users: dict[Role, int] = field(default_factory=dict)
+    ids: dict[str, Any] = field(default_factory=dict)  # path parameter name -> a real id in the world
 
 
-@pytest.fixture(scope="module")
-def fuzzed(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Fuzzed]:
+def _database(request: pytest.FixtureRequest, tmp: Path, sqlite_template: Path) -> str:
+    if request.param == "sqlite":
+        shutil.copyfile(sqlite_template, tmp / "exam.db")
+        return f"sqlite:///{tmp / 'exam.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    engine = create_engine(url)
+    with engine.begin() as conn:  # the session's scratch database, emptied as tests/conftest.py does
+        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def fuzzed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+           sqlite_template: Path) -> Iterator[Fuzzed]:
+    """One world per backend for the whole module: PostgreSQL refuses what SQLite stores (NUL bytes)."""
     tmp = tmp_path_factory.mktemp("schemathesis")
-    shutil.copyfile(sqlite_template, tmp / "exam.db")
+    url = _database(request, tmp, sqlite_template)
     clock = ManualClock(START)
-    runtime = make_runtime(f"sqlite:///{tmp / 'exam.db'}", tmp, clock)
+    runtime = make_runtime(url, tmp, clock)
     client = make_client(runtime)
     world = build_world(client, runtime, clock)
     fuzz = Fuzzed(world, schemathesis.openapi.from_asgi("/openapi.json", client.app))
+    attempt = world.start("s1")
+    media = world.ok("POST", "/api/media", "teacher", files={"file": ("a.png", b"\x89PNG\r\n\x1a\n-not-an-image")})
+    fuzz.ids = {"school_id": world.ids["school"], "class_id": world.ids["klass"], "item_id": world.ids["items"][0],
+                "paper_id": world.ids["paper"], "exam_id": world.ids["exam"], "attempt_id": attempt["attempt_id"],
+                "slot_id": world.ids["slots"][0], "sha256": media["sha256"]}
     with session_scope(runtime.session_factory) as session:
         for role in Role:
             user = session.query(User).filter(User.role == role).order_by(User.id).first()
@@ -87,9 +111,17 @@ def _describe(case: Any, response: Any) -> str:
     return f"{case.operation.label} -> {response.status_code}: {body}\n    {curl}"
 
 
-def _fuzz_operation(operation: Any, headers: dict[str, str], found: list[str], who: str) -> None:
-    strategy = st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
-                         operation.as_strategy(GenerationMode.NEGATIVE))
+def _real_path_parameters(fuzz: Fuzzed, operation: Any) -> dict[str, Any] | None:
+    """The world's own ids for the operation's path, so requests get past "not found" to the real work."""
+    names = re.findall(r"{(\w+)}", operation.path)
+    known = {name: fuzz.ids[name] for name in names if name in fuzz.ids}
+    return known or None
+
+
+def _fuzz_operation(operation: Any, headers: dict[str, str], found: list[str], who: str,
+                    path_parameters: dict[str, Any] | None = None) -> None:
+    strategy = st.one_of(operation.as_strategy(GenerationMode.POSITIVE, path_parameters=path_parameters),
+                         operation.as_strategy(GenerationMode.NEGATIVE, path_parameters=path_parameters))
 
     @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
@@ -112,8 +144,11 @@ def test_no_operation_answers_a_server_error(fuzzed: Fuzzed, role: Role) -> None
     operations = _operations(fuzzed.schema)
     assert len(operations) > 30  # the spec really was loaded
     for operation in operations:
-        headers = {"Authorization": f"Bearer {_fresh_token(fuzzed, role)}"}
-        _fuzz_operation(operation, headers, found, role.value)
+        # generated ids first (mostly "not found"), then the world's real ones (the handlers' real work)
+        real = _real_path_parameters(fuzzed, operation)
+        for path_parameters in [None, real] if real else [None]:
+            headers = {"Authorization": f"Bearer {_fresh_token(fuzzed, role)}"}
+            _fuzz_operation(operation, headers, found, role.value, path_parameters)
     assert not found, f"{len(found)} server error(s):\n" + "\n".join(found[:40])
 
 
