@@ -54,7 +54,7 @@ def _database(request: pytest.FixtureRequest, tmp: Path, sqlite_template: Path) 
     url: str = request.getfixturevalue("postgres_url")
     engine = create_engine(url)
     with engine.begin() as conn:  # the session's scratch database, emptied as tests/conftest.py does
-        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
     return url
