@@ -223,8 +223,8 @@ def _old_hash_order_view(item_type: str, definition: dict[str, Any], seed: int, 
 
 
 def _text_order_only_view(item_type: str, definition: dict[str, Any], seed: int, shuffle: bool) -> dict[str, Any]:
-    """Key-independent but the same for every attempt: the student learns the order is meaningless
-    only if it is drawn per attempt; a fixed order lets a class pool what the key looks like."""
+    """The same order for every attempt (here: by text). It does not change with the key, yet for an
+    item authored in key order the key sits in the same place every time, and a class can pool that."""
     view = real_view(item_type, definition, seed, shuffle)
     view["content"] = grading.student_view(item_type, grading.validate_definition(item_type, definition))
     return view
