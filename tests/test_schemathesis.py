@@ -32,7 +32,7 @@ from support import START, World, build_world, make_client, make_runtime
 
 from exam_server.clock import ManualClock
 from exam_server.db import session_scope
-from exam_server.services import accounts
+from exam_server.services import accounts, sessions
 from models import Base, Role, User
 
 EXAMPLES = int(os.environ.get("EXAM_TEST_SCHEMATHESIS_EXAMPLES", "6"))
@@ -94,7 +94,7 @@ def _fresh_token(fuzz: Fuzzed, role: Role) -> str:
     clock.advance(seconds=1)  # strictly after any "tokens valid after" a fuzzed sign-out set
     with session_scope(runtime.session_factory) as session:
         session.execute(update(User).where(User.id == fuzz.users[role]).values(is_active=True))
-        pair = accounts.login(session, runtime.settings, fuzz.users[role], None, clock())
+        pair = sessions.login(session, runtime.settings, fuzz.users[role], None, clock())
     return pair.access_token
 
 
@@ -143,6 +143,8 @@ def test_no_operation_answers_a_server_error(fuzzed: Fuzzed, role: Role) -> None
     found: list[str] = []
     operations = _operations(fuzzed.schema)
     assert len(operations) > 30  # the spec really was loaded
+    me = fuzzed.world.client.get("/api/auth/me", headers={"Authorization": f"Bearer {_fresh_token(fuzzed, role)}"})
+    assert me.status_code == 200 and me.json()["role"] == role.value  # requests really are made as this role
     for operation in operations:
         # generated ids first (mostly "not found"), then the world's real ones (the handlers' real work)
         real = _real_path_parameters(fuzzed, operation)
