@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 import grading
 from item_bank.errors import ItemFrozen, ItemNotFound, KnowledgePointNotFound
+from item_bank.opaque_ids import issue_opaque_ids
 from models import Item, ItemKnowledgePoint, ItemStatus, KnowledgePoint, ShareScope
 
 
@@ -60,7 +61,7 @@ def _strings(value: Any) -> list[str]:
 
 def create_item(session: Session, author_id: int, data: ItemInput, now: datetime) -> Item:
     """Validate and store an item. Raises grading.UnknownItemType / grading.InvalidDefinition."""
-    definition = grading.validate_definition(data.type, data.definition)
+    definition = issue_opaque_ids(data.type, grading.validate_definition(data.type, data.definition))
     item = Item(definition=definition, version=1, is_latest=True, frozen=False, author_id=author_id,
                 created_at=now, exposure_count=0, **{name: getattr(data, name) for name in _AUTHORED})
     item.search_text = build_search_text(item.stem, definition, item.explanation)
@@ -76,7 +77,7 @@ def update_item(session: Session, item_id: int, data: ItemInput, now: datetime) 
     current = get_item(session, item_id)
     if not current.is_latest:
         raise ItemFrozen(f"item {item_id} is version {current.version}, not the latest; edit the latest version")
-    definition = grading.validate_definition(data.type, data.definition)
+    definition = issue_opaque_ids(data.type, grading.validate_definition(data.type, data.definition))
     target = current
     if current.frozen:
         current.is_latest = False

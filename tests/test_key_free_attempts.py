@@ -62,16 +62,31 @@ def test_each_attempt_gets_its_own_order_of_ordering_entries_and_matching_choice
     assert len(orders) >= 3 and len(choices) >= 3
 
 
+def _stored_ids(world: World, text_to_id: list[dict[str, Any]]) -> dict[str, str]:
+    """Authored id -> the id the server issued, found through the entry texts."""
+    by_text = {e["text"]: e["id"] for e in text_to_id}
+    authored = {e["text"]: e["id"] for e in ENTRIES + MATCHING["choices"]}
+    return {authored[t]: i for t, i in by_text.items() if t in authored}
+
+
+def test_authored_ids_in_key_order_are_replaced(world: World) -> None:
+    exam_id, _ = _exam(world)
+    slots = _slots(world.ok("POST", f"/api/exams/{exam_id}/attempt", "s1"))
+    shown = [i["id"] for i in slots["ordering"]["content"]["items"]]
+    choices = [c["id"] for c in slots["matching"]["content"]["choices"]]
+    assert not {"a", "b", "c", "d", "c1", "c2", "c3", "c4"} & set(shown + choices), "authored ids spell the key"
+    assert [p["id"] for p in slots["matching"]["content"]["prompts"]] == ["p1", "p2", "p3"], "prompts keep theirs"
+
+
 def test_canonical_answers_score_on_the_key_whatever_was_shown(world: World) -> None:
     exam_id, _ = _exam(world)
     attempt = world.ok("POST", f"/api/exams/{exam_id}/attempt", "s1")
     slots = _slots(attempt)
-    shown = [i["id"] for i in slots["ordering"]["content"]["items"]]
-    assert sorted(shown) == ["a", "b", "c", "d"]
-    assert world.save("s1", attempt["attempt_id"], slots["ordering"]["slot_id"], ["a", "b", "c", "d"], 1).status_code \
-        == 200
+    ids = _stored_ids(world, slots["ordering"]["content"]["items"] + slots["matching"]["content"]["choices"])
+    key = [ids[x] for x in ("a", "b", "c", "d")]
+    assert world.save("s1", attempt["attempt_id"], slots["ordering"]["slot_id"], key, 1).status_code == 200
     assert world.save("s1", attempt["attempt_id"], slots["matching"]["slot_id"],
-                      {"p1": "c1", "p2": "c2", "p3": "c4"}, 1).status_code == 200
+                      {"p1": ids["c1"], "p2": ids["c2"], "p3": ids["c4"]}, 1).status_code == 200
     world.ok("POST", f"/api/attempts/{attempt['attempt_id']}/submit", "s1")
     result = world.ok("GET", f"/api/attempts/{attempt['attempt_id']}/result", "teacher")
     assert result["score"] == pytest.approx(4 + 4 * 2 / 3, abs=1e-3)  # scores are stored to 4 places
