@@ -384,6 +384,6 @@ def test_student_answers_structured_items(server: Server, page: Any) -> None:
     attempt_id = int(str(page.locator("#exam-root").get_attribute("data-attempt-id")))
     with client(base, STUDENT, STUDENT_PASSWORD) as api:
         saved = {a["slot_id"]: a["response"] for a in api.get(f"/api/attempts/{attempt_id}").json()["answers"]}
-    assert saved[matching_slot] == {"p1": "c1", "p2": "c2"}
+    assert saved[matching_slot] == {"p1": beijing, "p2": tokyo}
     assert saved[ordering_slot] == expected_order
     assert saved[inline_slot] == ["h2o", "o2"]
