@@ -10,6 +10,7 @@ ServiceError
 ├── Forbidden (403)           │   ├── AttemptClosed
 │   ├── RoleNotAllowed        │   └── ExamNotOpen
 │   └── NotYours              └── Unprocessable (422)
+├── PayloadTooLarge (413)         └── AnswerTooLarge (a response over its type's limit, or the attempt's total)
 └── TooManyAttempts (429, with Retry-After)
 
 ``RoleNotAllowed``: the caller's role may not do this at all. ``NotYours``: the caller may see the
@@ -112,3 +113,11 @@ class TooManyAttempts(ServiceError):
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}
+
+
+class PayloadTooLarge(ServiceError):
+    status_code = 413
+
+
+class AnswerTooLarge(Unprocessable):
+    pass

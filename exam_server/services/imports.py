@@ -1,0 +1,91 @@
+"""Storing a big import (or any bulk job) in short transactions, batch by batch.
+
+On SQLite one writer holds the database's write lock for its whole transaction; an import of
+20,000 items in one transaction would keep every candidate's save waiting for minutes. Here each
+batch of at most ``import_batch_size`` items (and at most ``BATCH_SECONDS`` of work) is its own
+transaction, and between batches the importer pauses so writers queued on the lock (whose
+SQLite busy handlers poll every few to 100 ms) get it first.
+
+What this means for a crash midway: batches already committed stay; the rest were never
+written. The response lists every item with its status, and ``committed`` says how many items
+(from the start of the file) are in the bank; an error that stops the import marks the
+unwritten items ``rejected`` with the reason, so a partial import is never reported as whole.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from exam_server.db import session_scope
+from item_bank.formats.draft import ImportOutcome
+from item_bank.interchange import ImportedRow, MediaStore, import_outcomes
+from models import ItemStatus
+
+# A batch stops early once its transaction has run this long, however few items it holds.
+BATCH_SECONDS = 0.1
+# Pause after each commit: longer than SQLite's busy-handler poll early on, so a queued writer wins.
+YIELD_SECONDS = 0.02
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass
+class BatchRun:
+    rows: list[ImportedRow] = field(default_factory=list)
+    committed: int = 0  # items handled in committed transactions, from the start of the file
+    batches: int = 0  # transactions committed
+    stopped: str | None = None  # why the run stopped early, if it did
+
+
+def run_in_batches(factory: sessionmaker[Session], things: Sequence[T], batch_size: int,
+                   store: Callable[[Session, T], R]) -> tuple[list[R], int, str | None]:
+    """Apply ``store`` to each thing, committing every batch. Returns the results of the committed
+    ones, the number of batches and, if a batch failed, why (that batch and later ones are not written)."""
+    results: list[R] = []
+    batches = 0
+    while len(results) < len(things):
+        try:
+            with session_scope(factory) as session:
+                batch = _one_batch(session, things, len(results), batch_size, store)
+        except SQLAlchemyError as exc:
+            return results, batches, f"stopped at item {len(results) + 1} on a database error ({type(exc).__name__})"
+        results += batch
+        batches += 1
+        time.sleep(YIELD_SECONDS)
+    return results, batches, None
+
+
+def _one_batch(session: Session, things: Sequence[T], start: int, batch_size: int,
+               store: Callable[[Session, T], R]) -> list[R]:
+    began = time.monotonic()
+    batch: list[R] = []
+    for thing in things[start:start + batch_size]:
+        batch.append(store(session, thing))
+        if time.monotonic() - began > BATCH_SECONDS:
+            break
+    return batch
+
+
+def import_in_batches(factory: sessionmaker[Session], outcomes: Sequence[ImportOutcome], author_id: int,
+                      now: datetime, media: MediaStore, status: ItemStatus, batch_size: int) -> BatchRun:
+    """Store an import report's items in short transactions; one bad item never aborts a batch."""
+
+    def store(session: Session, outcome: ImportOutcome) -> ImportedRow:
+        return import_outcomes(session, [outcome], author_id, now, media, status)[0]
+
+    run = BatchRun()
+    run.rows, run.batches, run.stopped = run_in_batches(factory, outcomes, batch_size, store)
+    run.committed = len(run.rows)
+    for outcome in outcomes[run.committed:]:
+        run.rows.append(ImportedRow(outcome.index, outcome.identifier, "rejected",
+                                    [*outcome.messages, f"not stored: the import {run.stopped}; "
+                                                        f"the first {run.committed} item(s) are stored"]))
+    return run
