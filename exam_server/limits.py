@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from exam_server.errors import LimitExceeded
 from exam_server.services.attempts import AnswerLimits
 from exam_server.settings import Settings
 from exam_server.storage import FileStore
@@ -29,6 +30,24 @@ def read_limits(settings: Settings) -> ReadLimits:
 def response_limits(settings: Settings) -> ResponseLimits:
     return ResponseLimits(essay_chars=settings.max_essay_chars, short_answer_chars=settings.max_short_answer_chars,
                           blank_chars=settings.max_blank_chars, numeric_chars=settings.max_numeric_chars)
+
+
+def check_text_field(value: str | None, where: str, limit: int, setting: str) -> None:
+    if value is not None and len(value) > limit:
+        raise LimitExceeded(f"{where}: {len(value)} characters; the limit is {limit} ({setting})")
+
+
+def check_tags(tags: list[str], where: str, settings: Settings) -> None:
+    """Tags on an item or in a search: how many, and how long each."""
+    if len(tags) > settings.max_tags:
+        raise LimitExceeded(f"{where}: {len(tags)} tags; the limit is {settings.max_tags} (EXAM_MAX_TAGS)")
+    for index, tag in enumerate(tags):
+        check_text_field(tag, f"{where}[{index}]", settings.max_tag_chars, "EXAM_MAX_TAG_CHARS")
+
+
+def check_search(q: str | None, tags: list[str], settings: Settings) -> None:
+    check_text_field(q, "q", settings.max_search_chars, "EXAM_MAX_SEARCH_CHARS")
+    check_tags(tags, "tag", settings)
 
 
 def answer_limits(settings: Settings) -> AnswerLimits:

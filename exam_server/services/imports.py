@@ -3,8 +3,13 @@
 On SQLite one writer holds the database's write lock for its whole transaction; an import of
 20,000 items in one transaction would keep every candidate's save waiting for minutes. Here each
 batch of at most ``import_batch_size`` items (and at most ``BATCH_SECONDS`` of work) is its own
-transaction, and between batches the importer pauses so writers queued on the lock (whose
-SQLite busy handlers poll every few to 100 ms) get it first.
+transaction, and after each commit the importer pauses as long as the batch took (at least
+``MIN_PAUSE``, at most ``MAX_PAUSE``). The pause is what lets waiting writers in: SQLite has no
+queue for its lock; a writer that finds it taken sleeps in its busy handler and polls again
+after 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100 ms, so an importer that began the next batch
+at once would win nearly every time. A pause of 50 ms or more catches every poll of a writer
+that has waited under a quarter of a second. The import then runs at about half speed, which
+is the price of saves staying fast (measured in bench/limits.py).
 
 What this means for a crash midway: batches already committed stay; the rest were never
 written. The response lists every item with its status, and ``committed`` says how many items
@@ -29,9 +34,9 @@ from item_bank.interchange import ImportedRow, MediaStore, import_outcomes
 from models import ItemStatus
 
 # A batch stops early once its transaction has run this long, however few items it holds.
-BATCH_SECONDS = 0.1
-# Pause after each commit: longer than SQLite's busy-handler poll early on, so a queued writer wins.
-YIELD_SECONDS = 0.02
+BATCH_SECONDS = 0.05
+MIN_PAUSE = 0.05
+MAX_PAUSE = 0.2
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -52,6 +57,7 @@ def run_in_batches(factory: sessionmaker[Session], things: Sequence[T], batch_si
     results: list[R] = []
     batches = 0
     while len(results) < len(things):
+        began = time.monotonic()
         try:
             with session_scope(factory) as session:
                 batch = _one_batch(session, things, len(results), batch_size, store)
@@ -59,7 +65,8 @@ def run_in_batches(factory: sessionmaker[Session], things: Sequence[T], batch_si
             return results, batches, f"stopped at item {len(results) + 1} on a database error ({type(exc).__name__})"
         results += batch
         batches += 1
-        time.sleep(YIELD_SECONDS)
+        if len(results) < len(things):
+            time.sleep(min(MAX_PAUSE, max(MIN_PAUSE, time.monotonic() - began)))
     return results, batches, None
 
 

@@ -141,40 +141,48 @@ def _trim(values: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 _SHARED_STRING = re.compile(rb"<(?:\w+:)?si[\s>/]")
+_CELL = re.compile(rb"<(?:\w+:)?c[\s>/]")
 
 
 def _check_zip(data: bytes, limits: ReadLimits) -> int:
-    """Inflate every part once under the archive caps (a sharedStrings bomb stops at the cap);
-    returns how many shared strings there are (each one is kept in memory by openpyxl)."""
+    """Inflate every part once under the archive caps (a sharedStrings bomb stops at the cap) and
+    count the real cells of every sheet and the shared strings (openpyxl keeps each in memory);
+    refuses a workbook with more of either than ``xlsx_cells``. Returns the shared strings."""
     if not data.startswith(b"PK"):
         raise FormatError("XLSX file: not a workbook (an .xlsx file is a ZIP; this is not one)")
-    strings = 0
+    strings = _Counter(_SHARED_STRING)
+    cells = _Counter(_CELL)
     with SafeArchive(data, "XLSX file", limits) as archive:
         for name in archive.members:
-            if name.lower().endswith("sharedstrings.xml"):
-                counter = _Counter()
-                archive.stream(name, counter.feed)
-                strings += counter.total()
-            else:
-                archive.stream(name, lambda _chunk: None)
-    return strings
+            lower = name.lower()
+            counter = strings if lower.endswith("sharedstrings.xml") else cells if "worksheets/" in lower else None
+            archive.stream(name, counter.feed if counter else lambda _chunk: None)
+            if counter:
+                counter.flush()
+    for what, counter in (("shared strings", strings), ("cells", cells)):
+        if counter.count > limits.xlsx_cells:
+            raise FormatError(f"XLSX file: {counter.count} {what}; the limit is {limits.xlsx_cells} (whatever "
+                              "size the sheets declare)")
+    return strings.count
 
 
 class _Counter:
-    """Counts <si> elements across chunk boundaries."""
+    """Counts matches of a short tag pattern across chunk boundaries."""
 
-    def __init__(self) -> None:
+    def __init__(self, pattern: re.Pattern[bytes]) -> None:
+        self.pattern = pattern
         self.count = 0
         self.tail = b""
 
     def feed(self, chunk: bytes) -> None:
         window = self.tail + chunk
         cut = max(0, len(window) - 16)  # a match starting in the last 16 bytes is counted next time
-        self.count += sum(1 for m in _SHARED_STRING.finditer(window) if m.start() < cut)
+        self.count += sum(1 for m in self.pattern.finditer(window) if m.start() < cut)
         self.tail = window[cut:]
 
-    def total(self) -> int:
-        return self.count + len(_SHARED_STRING.findall(self.tail))
+    def flush(self) -> None:
+        self.count += len(self.pattern.findall(self.tail))
+        self.tail = b""
 
 
 def _columns(values: tuple[Any, ...]) -> dict[str, int]:
