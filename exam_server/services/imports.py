@@ -4,12 +4,11 @@ On SQLite one writer holds the database's write lock for its whole transaction; 
 20,000 items in one transaction would keep every candidate's save waiting for minutes. Here each
 batch of at most ``import_batch_size`` items (and at most ``BATCH_SECONDS`` of work) is its own
 transaction, and after each commit the importer pauses as long as the batch took (at least
-``MIN_PAUSE``, at most ``MAX_PAUSE``). The pause is what lets waiting writers in: SQLite has no
-queue for its lock; a writer that finds it taken sleeps in its busy handler and polls again
-after 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100 ms, so an importer that began the next batch
-at once would win nearly every time. A pause of 50 ms or more catches every poll of a writer
-that has waited under a quarter of a second. The import then runs at about half speed, which
-is the price of saves staying fast (measured in bench/limits.py).
+``MIN_PAUSE``, at most ``MAX_PAUSE``), so the writers that queued meanwhile on the process's
+write gate (:class:`exam_server.db.WriteGate`, woken the moment the lock is free) go first. The
+import then runs at about half speed, the price of saves staying as fast as without it
+(measured in bench/limits.py). On PostgreSQL, where writers of different rows do not wait for
+each other, the batches are kept (short transactions, progress kept on a crash) but not the pause.
 
 What this means for a crash midway: batches already committed stay; the rest were never
 written. The response lists every item with its status, and ``committed`` says how many items
@@ -56,6 +55,8 @@ def run_in_batches(factory: sessionmaker[Session], things: Sequence[T], batch_si
     ones, the number of batches and, if a batch failed, why (that batch and later ones are not written)."""
     results: list[R] = []
     batches = 0
+    bind = factory.kw.get("bind")
+    pause = bind is not None and bind.dialect.name == "sqlite"
     while len(results) < len(things):
         began = time.monotonic()
         try:
@@ -65,7 +66,7 @@ def run_in_batches(factory: sessionmaker[Session], things: Sequence[T], batch_si
             return results, batches, f"stopped at item {len(results) + 1} on a database error ({type(exc).__name__})"
         results += batch
         batches += 1
-        if len(results) < len(things):
+        if pause and len(results) < len(things):
             time.sleep(min(MAX_PAUSE, max(MIN_PAUSE, time.monotonic() - began)))
     return results, batches, None
 
