@@ -242,3 +242,21 @@ def test_a_concurrent_writer_commits_between_import_batches_on_sqlite(database_u
     at = events.index(("writer committed", 0))
     assert 0 < at < len(events) - 1, f"the writer got in between batches, not after the import: {events}"
     assert events[at - 1][1] != events[at + 1][1], "a batch is one transaction: nothing commits inside one"
+
+
+def test_an_imported_image_over_the_pixel_cap_rejects_its_item_only(lw: World) -> None:
+    import base64
+
+    def question(name: str, image: bytes) -> str:
+        return (f'<question type="truefalse"><name><text>{name}</text></name>'
+                f'<questiontext format="html"><text><![CDATA[<p><img src="@@PLUGINFILE@@/{name}.png"></p>]]></text>'
+                f'<file name="{name}.png" path="/" encoding="base64">{base64.b64encode(image).decode()}</file>'
+                '</questiontext><answer fraction="100"><text>true</text></answer>'
+                '<answer fraction="0"><text>false</text></answer></question>')
+
+    xml = f'<?xml version="1.0"?><quiz>{question("huge", _png(20_000, 20_000))}{question("ok", _png(80, 60))}</quiz>'
+    report = lw.ok("POST", "/api/interchange/import", "teacher", files={"file": ("bank.xml", xml.encode())})
+    huge, ok = report["rows"]
+    assert huge["status"] == "rejected" and huge["item_id"] is None
+    assert "huge.png: 20000x20000 = 400000000 pixels; the limit is 1000000 pixels" in " ".join(huge["messages"])
+    assert ok["status"] != "rejected" and ok["item_id"]
