@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     max_tags: int = Field(default=50, gt=0)
     # Big imports and bulk jobs commit in batches this size, so SQLite's write lock is held briefly.
     import_batch_size: int = Field(default=200, gt=0)
+    # Import files this large or larger are read in a child process, away from the API's GIL.
+    import_subprocess_bytes: int = Field(default=256 * 1024, gt=0)
 
     @cached_property
     def signing_key(self) -> str:

@@ -3,6 +3,7 @@ uploads, answer sizes per type and per attempt, search terms and tags, and big i
 enrolments committed batch by batch."""
 
 import io
+import os
 import struct
 import threading
 import time
@@ -16,13 +17,15 @@ from openpyxl import Workbook
 from support import START, World, build_world, make_client, make_runtime
 
 from exam_server.clock import ManualClock
+from exam_server.services import imports
 from exam_server.services.imports import run_in_batches
 from models import School
 
 LIMITS = {"max_body_bytes": 20_000, "max_import_bytes": 100_000, "max_media_bytes": 50_000,
           "max_essay_chars": 1_000, "max_blank_chars": 50, "max_numeric_chars": 30,
           "max_attempt_answer_chars": 1_500, "max_search_chars": 40, "max_tag_chars": 12, "max_tags": 3,
-          "import_batch_size": 2, "max_unpacked_bytes": 1_000_000, "max_image_pixels": 1_000_000}
+          "import_batch_size": 2, "max_unpacked_bytes": 1_000_000, "max_image_pixels": 1_000_000,
+          "import_subprocess_bytes": 20_000}
 MULTIPART_SLACK = 64 * 1024
 
 
@@ -69,7 +72,8 @@ def test_upload_routes_take_their_own_larger_limit(lw: World) -> None:
     questions = "".join(f"::q{n}:: {n}+1=? {{={n + 1} ~{n}}}\n\n" for n in range(1_500)).encode()
     assert 20_000 < len(questions) < 100_000
     r = lw.call("POST", "/api/interchange/import", "teacher", files={"file": ("big.gift", questions)})
-    assert r.status_code == 200, r.text
+    assert r.status_code == 200, r.text  # (over 20,000 bytes: read in the child process)
+    assert r.json()["counts"]["imported"] == 1_500
     too_big = b"x" * (100_000 + MULTIPART_SLACK + 1)
     r = lw.call("POST", "/api/interchange/import", "teacher", files={"file": ("huge.gift", too_big)})
     assert f"the limit for this route is {100_000 + MULTIPART_SLACK} bytes" in _error(r, 413, "PayloadTooLarge")
@@ -95,13 +99,17 @@ def test_a_chunked_multipart_upload_is_capped_too(lw: World) -> None:
 # -- hostile files -----------------------------------------------------------------------------------
 
 
-def test_a_zip_bomb_import_is_refused_with_the_limit_named(lw: World) -> None:
+@pytest.mark.parametrize("noise", [0, 30_000], ids=["read-in-process", "read-in-child-process"])
+def test_a_zip_bomb_import_is_refused_with_the_limit_named(lw: World, noise: int) -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("items/bomb.xml", b"\0" * 5_000_000)
+        archive.writestr("noise.bin", os.urandom(noise))  # over 20,000 bytes: read by the child process
+    assert (len(buffer.getvalue()) > 20_000) == bool(noise)
     r = lw.call("POST", "/api/interchange/import", "teacher", files={"file": ("bomb.zip", buffer.getvalue())},
                 data={"format": "qti3"})
-    assert "declares 5000000 unpacked bytes; the limit is 1000000" in _error(r, 422, "Unprocessable")
+    assert f"declares {5_000_000 + noise} unpacked bytes; the limit is 1000000" in _error(r, 422, "Unprocessable")
+    assert (imports._pool is not None) or not noise, "the big file went to the reader process"
 
 
 def test_an_xlsx_with_a_lying_dimension_is_imported_by_its_real_size(lw: World) -> None:

@@ -20,7 +20,7 @@ from exam_server import media_links, permissions
 from exam_server.deps import BankDep, ReadSessionDep, RuntimeDep
 from exam_server.errors import NotFound, Unprocessable
 from exam_server.limits import capped_store, read_limits
-from exam_server.services.imports import import_in_batches
+from exam_server.services.imports import import_in_batches, read_file
 from exam_server.storage import FileStore, sniff_media_type
 from item_bank.formats import registry
 from item_bank.formats.draft import FormatError
@@ -90,7 +90,7 @@ def import_items(
         raise Unprocessable(f"{filename}: larger than {settings.max_import_bytes} bytes (EXAM_MAX_IMPORT_BYTES)")
     try:
         chosen = registry.detect(filename, data) if format == "auto" else format
-        report = registry.read(chosen, data, filename, read_limits(settings))
+        report = read_file(chosen, data, filename, read_limits(settings), settings.import_subprocess_bytes)
     except FormatError as exc:
         raise Unprocessable(f"{filename}: {exc.detail}") from exc
     del data
