@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import grading
 import item_bank
-from exam_server import migrate
+from exam_server import body_limit, migrate
 from exam_server.api import accounts, assembly, attempts, auth, bank, exams, interchange, items, papers
 from exam_server.clock import Clock, system_clock
 from exam_server.errors import ServiceError
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock,
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     _install_error_handlers(app)
     app.add_middleware(StrictJSONMiddleware)  # buffers JSON bodies: keep inside any body-size limit
+    body_limit.install(app, runtime.settings)  # 413 before a body is read (upload routes: larger limits)
     # Added last, so outermost of ours: refusals from the middlewares above carry the headers too.
     app.add_middleware(SecurityHeadersMiddleware, trust_forwarded_proto=runtime.settings.trust_forwarded_proto,
                        hsts_seconds=runtime.settings.hsts_seconds)

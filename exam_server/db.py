@@ -2,6 +2,7 @@
 outbox in that transaction and sent after it commits (see exam_server/jobs/outbox.py)."""
 
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,14 +53,61 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    gate = WriteGate()
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # Writers take the write lock up front (a deferred read-then-write fails with SQLITE_BUSY
         # instead of waiting); readers begin deferred and, in WAL mode, never block anyone.
         writing = conn.get_execution_options().get(WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+        if writing:
+            gate.enter(conn.info)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+        except BaseException:
+            gate.leave(conn.info)
+            raise
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(conn: Any) -> None:
+        gate.leave(conn.info)
+
+    @event.listens_for(engine.pool, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        gate.leave(record.info)  # a connection returned without commit or rollback
 
     return engine
+
+
+class WriteGate:
+    """One writing transaction at a time per process on SQLite, queued on a Python lock.
+
+    SQLite has no queue for its write lock: a writer that finds it taken sleeps in its busy
+    handler and polls again after 1, 2, 5, ... up to 100 ms, so under a steady writer (a big
+    import committing batch after batch) a candidate's save could keep missing the free moments
+    and wait for seconds. Writers of this process wait here instead and are woken the moment the
+    lock is free; SQLite's own lock still guards against other processes.
+    """
+
+    TIMEOUT_S = 30.0  # as long as SQLite's busy timeout
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def enter(self, info: dict[str, Any]) -> None:
+        if info.get(_GATE_HELD):
+            return
+        if not self._lock.acquire(timeout=self.TIMEOUT_S):
+            raise TimeoutError(f"waited {self.TIMEOUT_S:.0f} s for the SQLite write lock")
+        info[_GATE_HELD] = True
+
+    def leave(self, info: dict[str, Any]) -> None:
+        if info.pop(_GATE_HELD, False):
+            self._lock.release()
+
+
+_GATE_HELD = "exam_write_gate_held"
 
 
 def writer(engine: Engine) -> Engine:

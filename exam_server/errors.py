@@ -10,6 +10,8 @@ ServiceError
 ├── Forbidden (403)           │   ├── AttemptClosed
 │   ├── RoleNotAllowed        │   └── ExamNotOpen
 │   └── NotYours              └── Unprocessable (422)
+├── PayloadTooLarge (413)         └── LimitExceeded (a search term or tag over its EXAM_MAX_* limit)
+│                                     └── AnswerTooLarge (a response over its type's or attempt's limit)
 └── TooManyAttempts (429, with Retry-After)
 
 ``RoleNotAllowed``: the caller's role may not do this at all. ``NotYours``: the caller may see the
@@ -112,3 +114,15 @@ class TooManyAttempts(ServiceError):
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}
+
+
+class PayloadTooLarge(ServiceError):
+    status_code = 413
+
+
+class LimitExceeded(Unprocessable):
+    pass
+
+
+class AnswerTooLarge(LimitExceeded):
+    pass

@@ -43,6 +43,34 @@ class Settings(BaseSettings):
     # Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs, JSON list); none by default.
     trusted_proxies: list[str] = Field(default_factory=list)
 
+    # Resource limits (see exam_server/body_limit.py and exam_server/limits.py). Bodies: refused
+    # with 413 before they are read; upload routes get their file limit plus the multipart framing.
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    max_import_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    max_media_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    max_image_pixels: int = Field(default=25_000_000, gt=0)
+    # Archives (QTI packages, XLSX) are inflated by streaming and stopped at these byte counts.
+    max_unpacked_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
+    max_unpacked_member_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    max_archive_members: int = Field(default=5_000, gt=0)
+    max_xlsx_rows: int = Field(default=25_000, gt=0)
+    max_xlsx_columns: int = Field(default=64, gt=0)
+    max_xlsx_cells: int = Field(default=1_000_000, gt=0)
+    # Answers: characters per essay / short answer / blank / typed number, and per attempt in all.
+    max_essay_chars: int = Field(default=20_000, gt=0)
+    max_short_answer_chars: int = Field(default=5_000, gt=0)
+    max_blank_chars: int = Field(default=500, gt=0)
+    max_numeric_chars: int = Field(default=100, gt=0)
+    max_attempt_answer_chars: int = Field(default=500_000, gt=0)
+    # Search and tags.
+    max_search_chars: int = Field(default=200, gt=0)
+    max_tag_chars: int = Field(default=64, gt=0)
+    max_tags: int = Field(default=50, gt=0)
+    # Big imports and bulk jobs commit in batches this size, so SQLite's write lock is held briefly.
+    import_batch_size: int = Field(default=200, gt=0)
+    # Import files this large or larger are read in a child process, away from the API's GIL.
+    import_subprocess_bytes: int = Field(default=256 * 1024, gt=0)
+
     @cached_property
     def signing_key(self) -> str:
         """The configured secret, or one generated once and kept in the data directory."""

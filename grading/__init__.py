@@ -4,7 +4,8 @@ Each item type has one definition schema and one pure ``grade(definition,
 response) -> Outcome``; no database, HTTP or cache is involved.
 """
 
-from grading.errors import GradingError, InvalidDefinition, InvalidResponse, UnknownItemType
+from grading.errors import GradingError, InvalidDefinition, InvalidResponse, ResponseTooLarge, UnknownItemType
+from grading.limits import ResponseLimits
 from grading.outcome import GradingState, Outcome
 from grading.registry import (
     ITEM_TYPES,
@@ -24,6 +25,8 @@ __all__ = [
     "InvalidDefinition",
     "InvalidResponse",
     "Outcome",
+    "ResponseLimits",
+    "ResponseTooLarge",
     "SlotScore",
     "SlotToScore",
     "UnknownItemType",

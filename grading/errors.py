@@ -33,3 +33,7 @@ class InvalidDefinition(GradingError):
 
 class InvalidResponse(GradingError):
     """A student's response cannot be interpreted for this item."""
+
+
+class ResponseTooLarge(GradingError):
+    """A response is longer than its type's limit (see :mod:`grading.limits`); the detail names the part."""

@@ -6,6 +6,7 @@ from typing import Any
 
 from grading.base import QuestionType
 from grading.errors import UnknownItemType
+from grading.limits import ResponseLimits, check_size
 from grading.outcome import Outcome
 from grading.types_choice import MultipleChoice, SingleChoice, TrueFalse
 from grading.types_manual import Essay, ShortAnswer
@@ -45,9 +46,13 @@ def validate_definition(item_type: str, raw: dict[str, Any]) -> dict[str, Any]:
     return qtype.dump(qtype.parse(raw))
 
 
-def validate_response(item_type: str, definition: dict[str, Any], raw: Any) -> Any:
-    """Normalise a student's raw response; None means blank."""
+def validate_response(item_type: str, definition: dict[str, Any], raw: Any,
+                      limits: ResponseLimits | None = None) -> Any:
+    """Normalise a student's raw response; None means blank. With ``limits``, an over-long
+    response raises ResponseTooLarge before any other work."""
     qtype = get_type(item_type)
+    if limits is not None:
+        check_size(item_type, raw, limits)
     return qtype.validate_response(qtype.parse(definition), raw)
 
 

@@ -6,6 +6,7 @@ bank refuses (say, an unknown knowledge point depth or a definition the registry
 undoes the others.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 import grading
 from item_bank.errors import ItemBankError
-from item_bank.formats.draft import ImportReport, ItemDraft, MediaFile
+from item_bank.formats.draft import ImportOutcome, ImportReport, ItemDraft, MediaFile
 from item_bank.items import ItemInput, create_item, knowledge_points_of
 from item_bank.knowledge import all_points, ensure_path, path_of
 from models import Item, ItemStatus
@@ -38,8 +39,15 @@ class ImportedRow:
 
 def import_report(session: Session, report: ImportReport, author_id: int, now: datetime,
                   media: MediaStore, status: ItemStatus = ItemStatus.DRAFT) -> list[ImportedRow]:
+    return import_outcomes(session, report.outcomes, author_id, now, media, status)
+
+
+def import_outcomes(session: Session, outcomes: Sequence[ImportOutcome], author_id: int, now: datetime,
+                    media: MediaStore, status: ItemStatus = ItemStatus.DRAFT) -> list[ImportedRow]:
+    """Store some of a report's outcomes in the caller's transaction (the caller chooses how many
+    per transaction: a big import commits batch by batch)."""
     rows: list[ImportedRow] = []
-    for outcome in report.outcomes:
+    for outcome in outcomes:
         row = ImportedRow(outcome.index, outcome.identifier, outcome.status, list(outcome.messages))
         if outcome.draft is not None:
             try:

@@ -13,6 +13,7 @@ is the permission matrix's business, so any 2xx/4xx passes here. Every 5xx or cr
 CI runs the default, a long local hunt sets it to a few hundred.
 """
 
+import base64
 import os
 import re
 import shutil
@@ -47,6 +48,11 @@ class Fuzzed:
     ids: dict[str, Any] = field(default_factory=dict)  # path parameter name -> a real id in the world
 
 
+# A real 1x1 PNG: media uploads read the image header (the pixel cap).
+ONE_PIXEL_PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ"
+                                 "/pLvAAAAAElFTkSuQmCC")
+
+
 def _database(request: pytest.FixtureRequest, tmp: Path, sqlite_template: Path) -> str:
     if request.param == "sqlite":
         shutil.copyfile(sqlite_template, tmp / "exam.db")
@@ -72,7 +78,7 @@ def fuzzed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     world = build_world(client, runtime, clock)
     fuzz = Fuzzed(world, schemathesis.openapi.from_asgi("/openapi.json", client.app))
     attempt = world.start("s1")
-    media = world.ok("POST", "/api/media", "teacher", files={"file": ("a.png", b"\x89PNG\r\n\x1a\n-not-an-image")})
+    media = world.ok("POST", "/api/media", "teacher", files={"file": ("a.png", ONE_PIXEL_PNG)})
     fuzz.ids = {"school_id": world.ids["school"], "class_id": world.ids["klass"], "item_id": world.ids["items"][0],
                 "paper_id": world.ids["paper"], "exam_id": world.ids["exam"], "attempt_id": attempt["attempt_id"],
                 "slot_id": world.ids["slots"][0], "sha256": media["sha256"]}

@@ -11,6 +11,7 @@ from exam_server.deps import AdminDep, ClassesDep, RuntimeDep, SchoolsDep, Sessi
 from exam_server.errors import NotFound, NotYours, ServiceError
 from exam_server.security import hash_password
 from exam_server.services import accounts, sessions
+from exam_server.services.imports import run_in_batches
 from models import ClassMembership, Role, School, SchoolClass, User
 
 router = APIRouter(prefix="/api", tags=["accounts"])
@@ -82,24 +83,33 @@ class EnrolOut(BaseModel):
 
 
 @router.post("/classes/{class_id}/students")
-@atomic
 def enrol_students(
-    class_id: int, body: list[StudentIn], user: ClassesDep, runtime: RuntimeDep, session: SessionDep
+    class_id: int, body: list[StudentIn], user: ClassesDep, runtime: RuntimeDep
 ) -> EnrolOut:
-    """Create student accounts in the class. A bad row is reported and skipped; the rest are kept."""
+    """Create student accounts in the class. A bad row is reported and skipped; the rest are kept.
+    A long list is committed in batches (see exam_server/services/imports.py), so exams running
+    on SQLite are not kept waiting; if the server stops midway, the batches before are kept."""
     with runtime.read_session() as read:  # refuse outsiders before the slow hashing
         school_id = _managed_class(read, user, class_id).school_id
-    hashes = [hash_password(s.password) for s in body]  # slow on purpose: before the write transaction
-    out = EnrolOut(created=[], rejected=[])
-    for index, (student, password_hash) in enumerate(zip(body, hashes, strict=True)):
+    hashes = [hash_password(s.password) for s in body]  # slow on purpose: before any transaction
+
+    def store(writer: Session, row: tuple[int, StudentIn, str]) -> UserOut | RejectedRow:
+        index, student, password_hash = row
         try:
-            account = accounts.create_user(session, student.username, None, Role.STUDENT, student.display_name,
-                                        school_id, runtime.clock(), password_hash=password_hash)
+            account = accounts.create_user(writer, student.username, None, Role.STUDENT, student.display_name,
+                                           school_id, runtime.clock(), password_hash=password_hash)
         except ServiceError as exc:
-            out.rejected.append(RejectedRow(index=index, username=student.username, error=exc.name, detail=exc.detail))
-            continue
-        accounts.add_to_class(session, class_id, account.id)
-        out.created.append(UserOut.of(account))
+            return RejectedRow(index=index, username=student.username, error=exc.name, detail=exc.detail)
+        accounts.add_to_class(writer, class_id, account.id)
+        return UserOut.of(account)
+
+    rows = [(i, s, h) for i, (s, h) in enumerate(zip(body, hashes, strict=True))]
+    results, _batches, stopped = run_in_batches(runtime.session_factory, rows, runtime.settings.import_batch_size,
+                                                store)
+    out = EnrolOut(created=[r for r in results if isinstance(r, UserOut)],
+                   rejected=[r for r in results if isinstance(r, RejectedRow)])
+    out.rejected += [RejectedRow(index=i, username=s.username, error="NotStored", detail=f"enrolment {stopped}")
+                     for i, s, _ in rows[len(results):]]
     return out
 
 

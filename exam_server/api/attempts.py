@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from exam_server.deps import RuntimeDep, SessionDep, SignedInDep, StudentDep, atomic
 from exam_server.errors import Forbidden, NotFound, NotYours
+from exam_server.limits import answer_limits
 from exam_server.media_links import link_expiry, with_media_links
 from exam_server.runtime import Runtime
 from exam_server.services import attempts, exams
@@ -142,7 +143,7 @@ def save_answer(
 ) -> SaveOut:
     attempt = _visible_attempt(session, attempt_id, user, lock=True)
     answer = attempts.save_response(session, attempt, slot_id, body.response, body.client_seq, runtime.clock(),
-                                    runtime.slot_catalog)
+                                    runtime.slot_catalog, answer_limits(runtime.settings))
     return SaveOut(slot_id=slot_id, client_seq=answer.client_seq, saved_at=answer.saved_at)
 
 

@@ -2,6 +2,9 @@
 
 An import reports every item: imported, converted (with what changed) or rejected (with why and
 where). One bad item never aborts the file; an unreadable file is a 422 naming the problem.
+A big import is committed batch by batch (see :mod:`exam_server.services.imports`): the file is
+read and checked first, holding no transaction, then stored in short transactions so candidates'
+saves are never kept waiting behind it.
 """
 
 import json
@@ -14,14 +17,16 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from exam_server import media_links, permissions
-from exam_server.deps import BankDep, ReadSessionDep, RuntimeDep, SessionDep, atomic
+from exam_server.deps import BankDep, ReadSessionDep, RuntimeDep
 from exam_server.errors import NotFound, Unprocessable
+from exam_server.limits import capped_store, read_limits
+from exam_server.services.imports import import_in_batches, read_file
 from exam_server.storage import FileStore, sniff_media_type
 from item_bank.formats import registry
-from item_bank.formats.common import MAX_FILE_BYTES
 from item_bank.formats.draft import FormatError
 from item_bank.formats.xlsx import xlsx_template
-from item_bank.interchange import drafts_for, import_report
+from item_bank.images import pixel_problem
+from item_bank.interchange import drafts_for
 from models import Item, ItemStatus
 
 router = APIRouter(tags=["import and export"])
@@ -42,6 +47,10 @@ class ImportOut(BaseModel):
     filename: str
     counts: dict[str, int]
     rows: list[ImportRow]
+    committed: int = Field(description="items from the start of the file handled in committed batches; the import "
+                                       "is committed batch by batch, so after a failure these stay stored")
+    batches: int = Field(description="how many transactions the import was committed in")
+    complete: bool = Field(description="false when the import stopped early (the unwritten rows say why)")
 
 
 class ExportIn(BaseModel):
@@ -65,26 +74,33 @@ def formats(_: BankDep) -> list[FormatOut]:
 
 
 @router.post("/api/interchange/import")
-@atomic
 def import_items(
     file: Annotated[UploadFile, File(description="the question file")],
-    user: BankDep, runtime: RuntimeDep, session: SessionDep,
+    user: BankDep, runtime: RuntimeDep,
     format: Annotated[FormatName, Form()] = "auto",  # noqa: A002 - the public field name
     status: Annotated[ItemStatus, Form()] = ItemStatus.DRAFT,
 ) -> ImportOut:
-    data = file.file.read(MAX_FILE_BYTES + 1)
+    """Import a question file. Large files are stored in batches of ``EXAM_IMPORT_BATCH_SIZE`` items,
+    each its own transaction: if the server stops midway, the batches before are kept and the rest
+    are not; re-importing the file then adds the early items again."""
+    settings = runtime.settings
     filename = file.filename or "upload"
+    data = file.file.read(settings.max_import_bytes + 1)
+    if len(data) > settings.max_import_bytes:
+        raise Unprocessable(f"{filename}: larger than {settings.max_import_bytes} bytes (EXAM_MAX_IMPORT_BYTES)")
     try:
         chosen = registry.detect(filename, data) if format == "auto" else format
-        report = registry.read(chosen, data, filename)
+        report = read_file(chosen, data, filename, read_limits(settings), settings.import_subprocess_bytes)
     except FormatError as exc:
         raise Unprocessable(f"{filename}: {exc.detail}") from exc
-    rows = import_report(session, report, user.id, runtime.clock(), media_store(runtime), status)
+    del data
+    run = import_in_batches(runtime.session_factory, report.outcomes, user.id, runtime.clock(),
+                            capped_store(media_store(runtime), settings), status, settings.import_batch_size)
     counts = {"imported": 0, "converted": 0, "rejected": 0}
-    for row in rows:
+    for row in run.rows:
         counts[row.status] += 1
-    return ImportOut(format=chosen, filename=filename, counts=counts,
-                     rows=[ImportRow(**row.__dict__) for row in rows])
+    return ImportOut(format=chosen, filename=filename, counts=counts, committed=run.committed, batches=run.batches,
+                     complete=run.stopped is None, rows=[ImportRow(**row.__dict__) for row in run.rows])
 
 
 @router.post("/api/interchange/export")
@@ -118,19 +134,20 @@ class MediaOut(BaseModel):
     size: int
 
 
-MAX_MEDIA_BYTES = 10 * 1024 * 1024
-
-
 @router.post("/api/media", status_code=201)
 def upload_media(file: Annotated[UploadFile, File(description="an image for an item")], _: BankDep,
                  runtime: RuntimeDep) -> MediaOut:
     """Store an image; reference it from an item's ``media`` and its stem as ``![alt](media:NAME)``."""
-    data = file.file.read(MAX_MEDIA_BYTES + 1)
-    if len(data) > MAX_MEDIA_BYTES:
-        raise Unprocessable(f"file: {file.filename} is larger than {MAX_MEDIA_BYTES} bytes")
+    limit = runtime.settings.max_media_bytes
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise Unprocessable(f"file: {file.filename} is larger than {limit} bytes (EXAM_MAX_MEDIA_BYTES)")
     mime_type = sniff_media_type(data)
     if not mime_type.startswith("image/"):
         raise Unprocessable(f"file: {file.filename} is not a PNG, JPEG, GIF or WebP image")
+    problem = pixel_problem(data, f"file: {file.filename}", runtime.settings.max_image_pixels)
+    if problem is not None:
+        raise Unprocessable(f"{problem} (EXAM_MAX_IMAGE_PIXELS)")
     return MediaOut(**media_store(runtime).put(data, file.filename or "image", mime_type))
 
 

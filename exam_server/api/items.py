@@ -12,6 +12,7 @@ from exam_server import permissions
 from exam_server.api import bounds
 from exam_server.deps import BankDep, RuntimeDep, SessionDep, atomic
 from exam_server.errors import NotFound, NotYours
+from exam_server.limits import check_search, check_tags
 from exam_server.services import audit
 from exam_server.storage import FileStore
 from item_bank import items as bank_items
@@ -116,6 +117,7 @@ def _out(session: SessionDep, items: list[Item]) -> list[ItemOut]:
 @atomic
 def create_item(body: ItemIn, user: BankDep, runtime: RuntimeDep, session: SessionDep) -> ItemOut:
     _check_media(runtime, body)
+    check_tags(body.tags, "tags", runtime.settings)
     item = item_bank.create_item(session, user.id, body.to_input(), runtime.clock())
     return _out(session, [item])[0]
 
@@ -141,6 +143,7 @@ def search(params: Annotated[SearchParams, Query()], user: BankDep, runtime: Run
            session: SessionDep) -> ItemPage:
     """Items the caller may see: their own, their school's shared ones and the district's, minus
     items on other people's exams that have not closed yet."""
+    check_search(params.q, params.tag, runtime.settings)
     query = ItemQuery(text=params.q, knowledge_point_id=params.knowledge_point_id, types=params.type,
                       statuses=params.status, difficulty_min=params.difficulty_min,
                       difficulty_max=params.difficulty_max, tags=params.tag, max_exposure=params.max_exposure,
@@ -185,6 +188,7 @@ def update_item(item_id: int, body: ItemIn, user: BankDep, runtime: RuntimeDep, 
     Only the author or a reviewer may edit; a reviewer's edit of another's item is audited."""
     current = _editable(session, runtime, user, item_id)
     _check_media(runtime, body)
+    check_tags(body.tags, "tags", runtime.settings)
     item = bank_items.update_item(session, item_id, body.to_input(), runtime.clock())
     _audit_foreign(session, runtime, user, current, "item.edited", {"result_item_id": item.id,
                                                                     "version": item.version})

@@ -10,18 +10,20 @@ response per slot. Closing is a compare-and-set UPDATE, so a deadline job that r
 two workers at once) closes an attempt exactly once.
 """
 
+import json
 import secrets
 import threading
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Text, cast, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import grading
 from exam_server.db import enqueue_after_commit
-from exam_server.errors import AttemptClosed, BadRequest, ExamNotOpen, Forbidden, NotFound, StaleSave
+from exam_server.errors import AnswerTooLarge, AttemptClosed, BadRequest, ExamNotOpen, Forbidden, NotFound, StaleSave
 from item_bank.papers import load_paper, paper_items
 from models import (
     Attempt,
@@ -135,20 +137,32 @@ class SlotCatalog:
         return {slot_id: (item_type, definition) for slot_id, item_type, definition in rows}
 
 
+@dataclass(frozen=True)
+class AnswerLimits:
+    """Per-type response limits and the cap on all stored answers of one attempt (JSON characters)."""
+
+    per_type: grading.ResponseLimits = field(default_factory=grading.ResponseLimits)
+    attempt_chars: int = 500_000
+
+
 def save_response(
     session: Session, attempt: Attempt, slot_id: int, raw_response: Any, client_seq: int, now: datetime,
-    catalog: SlotCatalog | None = None,
+    catalog: SlotCatalog | None = None, limits: AnswerLimits | None = None,
 ) -> AttemptAnswer:
     """Store one response unless a newer one (higher client_seq) is already stored.
 
     Re-sending the same (slot, client_seq, response) is a no-op that succeeds (idempotent retry).
     """
     _ensure_open(attempt, now)
+    limits = limits or AnswerLimits()
     item_type, definition = (catalog or SlotCatalog()).item_for(session, attempt, slot_id)
     try:
-        response = grading.validate_response(item_type, definition, raw_response)
+        response = grading.validate_response(item_type, definition, raw_response, limits.per_type)
+    except grading.ResponseTooLarge as exc:
+        raise AnswerTooLarge(f"slot {slot_id}: {exc}") from exc
     except grading.InvalidResponse as exc:
         raise BadRequest(f"slot {slot_id}: {exc}") from exc
+    _check_attempt_total(session, attempt.id, slot_id, response, limits.attempt_chars)
     current = session.get(AttemptAnswer, (attempt.id, slot_id))
     if current is not None and current.client_seq >= client_seq:
         if current.client_seq == client_seq and current.response == response:
@@ -168,6 +182,19 @@ def save_response(
           data={"response": response}, actor_id=attempt.user_id)
     session.flush()
     return current
+
+
+def _check_attempt_total(session: Session, attempt_id: int, slot_id: int, response: Any, limit: int) -> None:
+    """The attempt's stored answers (other slots) plus this one must fit the per-attempt cap."""
+    size = len(json.dumps(response, ensure_ascii=False, separators=(",", ":")))
+    if size <= 2:  # null, "" or []: never refused, so a candidate can always clear an answer
+        return
+    others = session.scalar(
+        select(func.coalesce(func.sum(func.length(cast(AttemptAnswer.response, Text))), 0))
+        .where(AttemptAnswer.attempt_id == attempt_id, AttemptAnswer.slot_id != slot_id))
+    if int(others or 0) + size > limit:
+        raise AnswerTooLarge(f"slot {slot_id}: this answer ({size} characters) would bring the attempt's stored "
+                             f"answers to {int(others or 0) + size} characters; the limit per attempt is {limit}")
 
 
 def submit(session: Session, attempt: Attempt, now: datetime) -> Attempt:

@@ -8,17 +8,14 @@ kind (see :mod:`item_bank.formats.qti_read`); writing is in :mod:`item_bank.form
 
 from __future__ import annotations
 
-import io
 import mimetypes
 import posixpath
-import re
-import zipfile
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
+from item_bank.formats.archive import ReadLimits, SafeArchive
 from item_bank.formats.common import MAX_ITEMS, check_size, parse_xml
 from item_bank.formats.draft import FormatError, ImportOutcome, ImportReport, MediaFile
 from item_bank.formats.qti_read import NoMedia, convert_item, local_name, qti_version
@@ -26,17 +23,13 @@ from item_bank.formats.qti_write import write_qti
 
 __all__ = ["read_qti", "write_qti"]
 
-MAX_MEMBERS = 5_000
-MAX_UNCOMPRESSED = 200 * 1024 * 1024
-_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError, EOFError, OSError)
 
-
-def read_qti(data: bytes, filename: str = "") -> ImportReport:
+def read_qti(data: bytes, filename: str = "", limits: ReadLimits | None = None) -> ImportReport:
     """Read a QTI 3.0/2.1 item file or content package; raises FormatError if it is unreadable."""
     what = filename or "QTI file"
     check_size(data, what)
     if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        return _read_package(data, what)
+        return _read_package(data, what, limits or ReadLimits())
     root = parse_xml(data, what)
     version = qti_version(root)
     if version is None:
@@ -49,26 +42,6 @@ def read_qti(data: bytes, filename: str = "") -> ImportReport:
 # -- content packages ---------------------------------------------------------------------------
 
 
-def unsafe_member_name(name: str) -> bool:
-    return (name.startswith(("/", "\\")) or "\\" in name or "\0" in name
-            or re.match(r"^[A-Za-z]:", name) is not None or ".." in name.split("/"))
-
-
-def safe_members(archive: zipfile.ZipFile, what: str) -> dict[str, zipfile.ZipInfo]:
-    """Member name -> info; refuses archives with too many members, too much data or unsafe names."""
-    infos = archive.infolist()
-    if len(infos) > MAX_MEMBERS:
-        raise FormatError(f"{what}: the ZIP has {len(infos)} members; the limit is {MAX_MEMBERS}")
-    total = 0
-    for info in infos:
-        if unsafe_member_name(info.filename):
-            raise FormatError(f"{what}: refused unsafe path {info.filename!r} in the ZIP")
-        total += info.file_size
-    if total > MAX_UNCOMPRESSED:
-        raise FormatError(f"{what}: the ZIP unpacks to {total} bytes; the limit is {MAX_UNCOMPRESSED}")
-    return {info.filename: info for info in infos if not info.is_dir()}
-
-
 @dataclass
 class _Resource:
     href: str
@@ -78,16 +51,12 @@ class _Resource:
 
 
 class _Package:
-    def __init__(self, archive: zipfile.ZipFile, what: str) -> None:
+    def __init__(self, archive: SafeArchive) -> None:
         self.archive = archive
-        self.what = what
-        self.members = safe_members(archive, what)
+        self.members = archive.members
 
     def read(self, path: str) -> bytes:
-        try:
-            return self.archive.read(self.members[path])
-        except _ZIP_ERRORS as exc:
-            raise FormatError(f"{self.what}: cannot unpack {path!r} ({type(exc).__name__})") from None
+        return self.archive.read(path)
 
     def media(self, path: str) -> MediaFile | None:
         if path not in self.members:
@@ -112,13 +81,9 @@ class _PackageMedia:
         return f"image {src!r} is not in the package; the reference was kept without the file"
 
 
-def _read_package(data: bytes, what: str) -> ImportReport:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except _ZIP_ERRORS as exc:
-        raise FormatError(f"{what}: not a readable ZIP ({exc})") from None
-    with archive:
-        package = _Package(archive, what)
+def _read_package(data: bytes, what: str, limits: ReadLimits) -> ImportReport:
+    with SafeArchive(data, what, limits) as archive:
+        package = _Package(archive)
         resources = _resources(package)
         if not resources:
             raise FormatError(f"{what}: no QTI assessment items in the package")

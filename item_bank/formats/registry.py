@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from item_bank.formats.aiken import read_aiken, write_aiken
+from item_bank.formats.archive import ReadLimits
 from item_bank.formats.common import check_size
 from item_bank.formats.draft import FormatError, ImportReport, ItemDraft
 from item_bank.formats.gift import read_gift, write_gift
@@ -13,7 +14,7 @@ from item_bank.formats.moodle_xml import read_moodle_xml, write_moodle_xml
 from item_bank.formats.qti import read_qti, write_qti
 from item_bank.formats.xlsx import read_xlsx, write_xlsx
 
-Reader = Callable[[bytes, str], ImportReport]
+Reader = Callable[[bytes, str, ReadLimits], ImportReport]
 Writer = Callable[[Sequence[ItemDraft], list[str]], bytes]
 
 
@@ -39,7 +40,7 @@ def decode_text(data: bytes, what: str) -> str:
 
 
 def _text_reader(read: Callable[[str], ImportReport]) -> Reader:
-    return lambda data, filename: read(decode_text(data, filename or "file"))
+    return lambda data, filename, _limits: read(decode_text(data, filename or "file"))
 
 
 def _text_writer(write: Callable[[Sequence[ItemDraft], list[str]], str]) -> Writer:
@@ -48,7 +49,7 @@ def _text_writer(write: Callable[[Sequence[ItemDraft], list[str]], str]) -> Writ
 
 FORMATS: dict[str, Format] = {f.name: f for f in [
     Format("moodle_xml", "Moodle XML", ".xml", "application/xml",
-           lambda data, _: read_moodle_xml(data), lambda drafts, notes: write_moodle_xml(drafts, notes)),
+           lambda data, _name, _limits: read_moodle_xml(data), lambda drafts, notes: write_moodle_xml(drafts, notes)),
     Format("gift", "GIFT", ".gift", "text/plain; charset=utf-8", _text_reader(read_gift), _text_writer(write_gift)),
     Format("aiken", "Aiken", ".txt", "text/plain; charset=utf-8", _text_reader(read_aiken),
            _text_writer(write_aiken)),
@@ -58,7 +59,7 @@ FORMATS: dict[str, Format] = {f.name: f for f in [
            lambda drafts, _: write_qti(drafts, "2.1")),
     Format("xlsx", "Excel question list (题库表)", ".xlsx",
            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-           lambda data, _: read_xlsx(data), lambda drafts, _: write_xlsx(drafts)),
+           lambda data, _, limits: read_xlsx(data, limits), lambda drafts, _: write_xlsx(drafts)),
 ]}
 
 
@@ -77,11 +78,11 @@ def detect(filename: str, data: bytes) -> str:
     raise FormatError(f"{filename or 'file'}: cannot tell the format; choose one of {', '.join(FORMATS)}")
 
 
-def read(format_name: str, data: bytes, filename: str = "") -> ImportReport:
+def read(format_name: str, data: bytes, filename: str = "", limits: ReadLimits | None = None) -> ImportReport:
     spec = _format(format_name)
     if spec.read is None:
         raise FormatError(f"format: {spec.label} cannot be imported")
-    return spec.read(data, filename)
+    return spec.read(data, filename, limits or ReadLimits())
 
 
 def write(format_name: str, drafts: Sequence[ItemDraft]) -> tuple[bytes, list[str]]:

@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from grading import GradingError, validate_definition
+from item_bank.formats.archive import ReadLimits, SafeArchive
 from item_bank.formats.common import MAX_ITEMS, check_size
 from item_bank.formats.draft import FormatError, ImportOutcome, ImportReport, ItemDraft
 from item_bank.formats.xlsx_columns import (
@@ -33,7 +34,7 @@ from item_bank.formats.xlsx_columns import (
     split_unescaped,
 )
 
-MAX_UNCOMPRESSED = 100 * 1024 * 1024
+MAX_UNCOMPRESSED = ReadLimits().unpacked_bytes
 _TYPE_ALIASES = {
     "单选题": "single_choice", "单选": "single_choice", "单项选择题": "single_choice", "选择题": "single_choice",
     "多选题": "multiple_choice", "多选": "multiple_choice", "多项选择题": "multiple_choice",
@@ -57,10 +58,10 @@ class RowError(Exception):
         self.detail = detail
 
 
-def read_xlsx(data: bytes) -> ImportReport:
-    """Read the question list; raises FormatError if this is not a workbook or lacks columns."""
+def read_xlsx(data: bytes, limits: ReadLimits | None = None) -> ImportReport:
+    """Read the question list; raises FormatError if this is not a workbook, lacks columns or is too big."""
     check_size(data, "XLSX file")
-    rows = _sheet_rows(data)
+    rows = _sheet_rows(data, limits or ReadLimits())
     header_row, columns = _find_header(rows)
     report = ImportReport(format="xlsx")
     for row_number, values in rows[header_row:]:
@@ -73,16 +74,19 @@ def read_xlsx(data: bytes) -> ImportReport:
     return report
 
 
-def _sheet_rows(data: bytes) -> list[tuple[int, tuple[Any, ...]]]:
-    _check_zip(data)
+Rows = list[tuple[int, tuple[Any, ...]]]
+
+
+def _sheet_rows(data: bytes, limits: ReadLimits) -> Rows:
+    budget = _CellBudget(limits.xlsx_cells, _check_zip(data, limits))
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
         raise FormatError(f"XLSX file: not a readable workbook ({type(exc).__name__})") from None
     try:
-        best: list[tuple[int, tuple[Any, ...]]] = []
+        best: Rows = []
         for sheet in workbook.worksheets:
-            rows = [(n, tuple(r)) for n, r in enumerate(sheet.iter_rows(values_only=True), start=1)]
+            rows = _real_rows(sheet, limits, budget)
             if not best:
                 best = rows
             if _header_columns(rows) is not None:
@@ -92,14 +96,93 @@ def _sheet_rows(data: bytes) -> list[tuple[int, tuple[Any, ...]]]:
         workbook.close()
 
 
-def _check_zip(data: bytes) -> None:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            total = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile:
-        raise FormatError("XLSX file: not a workbook (an .xlsx file is a ZIP; this is not one)") from None
-    if total > MAX_UNCOMPRESSED:
-        raise FormatError(f"XLSX file: unpacks to {total} bytes; the limit is {MAX_UNCOMPRESSED}")
+class _CellBudget:
+    """Non-empty cells read plus shared strings, against ``xlsx_cells``."""
+
+    def __init__(self, limit: int, spent: int) -> None:
+        self.limit = limit
+        self.spent = spent
+        self._check("shared strings")
+
+    def spend(self, cells: int, where: str) -> None:
+        self.spent += cells
+        self._check(where)
+
+    def _check(self, where: str) -> None:
+        if self.spent > self.limit:
+            raise FormatError(f"XLSX file: more than {self.limit} cells (counted up to {where}); refused")
+
+
+def _real_rows(sheet: Any, limits: ReadLimits, budget: _CellBudget) -> Rows:
+    """The rows that are really in the sheet, however large its <dimension> claims to be.
+
+    openpyxl pads every row to the declared width (16,384 columns for A1:XFD1048576) and fills
+    declared rows; forgetting the declared size and capping the width keeps a row to
+    ``xlsx_columns`` cells. Rows are counted by real number (gaps included, but only up to the
+    next real row), so a row numbered past ``xlsx_rows`` is refused rather than walked to.
+    """
+    sheet.reset_dimensions()
+    rows: Rows = []
+    for number, values in enumerate(sheet.iter_rows(max_col=limits.xlsx_columns, values_only=True), start=1):
+        if number > limits.xlsx_rows:
+            raise FormatError(f"XLSX file: sheet {sheet.title!r} has rows past row {limits.xlsx_rows}; "
+                              f"the limit is {limits.xlsx_rows} rows (delete empty rows at the end)")
+        kept = _trim(values)
+        budget.spend(sum(1 for v in kept if v is not None), f"sheet {sheet.title!r} row {number}")
+        rows.append((number, kept))
+    return rows
+
+
+def _trim(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    end = len(values)
+    while end and values[end - 1] is None:
+        end -= 1
+    return tuple(values[:end])
+
+
+_SHARED_STRING = re.compile(rb"<(?:\w+:)?si[\s>/]")
+_CELL = re.compile(rb"<(?:\w+:)?c[\s>/]")
+
+
+def _check_zip(data: bytes, limits: ReadLimits) -> int:
+    """Inflate every part once under the archive caps (a sharedStrings bomb stops at the cap) and
+    count the real cells of every sheet and the shared strings (openpyxl keeps each in memory);
+    refuses a workbook with more of either than ``xlsx_cells``. Returns the shared strings."""
+    if not data.startswith(b"PK"):
+        raise FormatError("XLSX file: not a workbook (an .xlsx file is a ZIP; this is not one)")
+    strings = _Counter(_SHARED_STRING)
+    cells = _Counter(_CELL)
+    with SafeArchive(data, "XLSX file", limits) as archive:
+        for name in archive.members:
+            lower = name.lower()
+            counter = strings if lower.endswith("sharedstrings.xml") else cells if "worksheets/" in lower else None
+            archive.stream(name, counter.feed if counter else lambda _chunk: None)
+            if counter:
+                counter.flush()
+    for what, counter in (("shared strings", strings), ("cells", cells)):
+        if counter.count > limits.xlsx_cells:
+            raise FormatError(f"XLSX file: {counter.count} {what}; the limit is {limits.xlsx_cells} (whatever "
+                              "size the sheets declare)")
+    return strings.count
+
+
+class _Counter:
+    """Counts matches of a short tag pattern across chunk boundaries."""
+
+    def __init__(self, pattern: re.Pattern[bytes]) -> None:
+        self.pattern = pattern
+        self.count = 0
+        self.tail = b""
+
+    def feed(self, chunk: bytes) -> None:
+        window = self.tail + chunk
+        cut = max(0, len(window) - 16)  # a match starting in the last 16 bytes is counted next time
+        self.count += sum(1 for m in self.pattern.finditer(window) if m.start() < cut)
+        self.tail = window[cut:]
+
+    def flush(self) -> None:
+        self.count += len(self.pattern.findall(self.tail))
+        self.tail = b""
 
 
 def _columns(values: tuple[Any, ...]) -> dict[str, int]:
@@ -111,7 +194,7 @@ def _columns(values: tuple[Any, ...]) -> dict[str, int]:
     return columns
 
 
-def _header_columns(rows: list[tuple[int, tuple[Any, ...]]]) -> tuple[int, dict[str, int]] | None:
+def _header_columns(rows: Rows) -> tuple[int, dict[str, int]] | None:
     for position, (_, values) in enumerate(rows[:10]):
         columns = _columns(values)
         if all(key in columns for key in REQUIRED):
@@ -119,7 +202,7 @@ def _header_columns(rows: list[tuple[int, tuple[Any, ...]]]) -> tuple[int, dict[
     return None
 
 
-def _find_header(rows: list[tuple[int, tuple[Any, ...]]]) -> tuple[int, dict[str, int]]:
+def _find_header(rows: Rows) -> tuple[int, dict[str, int]]:
     found = _header_columns(rows)
     if found is not None:
         return found

@@ -88,6 +88,8 @@ def test_public_api_names() -> None:
         "UnknownItemType",
         "InvalidDefinition",
         "InvalidResponse",
+        "ResponseLimits",
+        "ResponseTooLarge",
         "ITEM_TYPES",
         "validate_definition",
         "validate_response",
