@@ -12,7 +12,8 @@ ServiceError
 │   └── NotYours              └── Unprocessable (422)
 ├── PayloadTooLarge (413)         └── LimitExceeded (a search term or tag over its EXAM_MAX_* limit)
 │                                     └── AnswerTooLarge (a response over its type's or attempt's limit)
-└── TooManyAttempts (429, with Retry-After)
+├── TooManyAttempts (429, with Retry-After)
+└── PrintingUnavailable (503: no CJK font to print with; the detail says how to install one)
 
 ``RoleNotAllowed``: the caller's role may not do this at all. ``NotYours``: the caller may see the
 record but not change it (another teacher's item, another school's class). Records the caller may
@@ -126,3 +127,9 @@ class LimitExceeded(Unprocessable):
 
 class AnswerTooLarge(LimitExceeded):
     pass
+
+
+class PrintingUnavailable(ServiceError):
+    """Printing cannot run on this machine (no CJK font): never print Chinese as empty boxes."""
+
+    status_code = 503
