@@ -47,6 +47,7 @@ class Cap(StrEnum):
     BUILD_PAPERS = "build_papers"  # papers and assembly
     SCHEDULE_EXAMS = "schedule_exams"
     SIT_EXAMS = "sit_exams"
+    PRINT_EXAMS = "print_exams"  # admission tickets, door lists, sign-in sheets, seat charts
 
 
 _TEACHING = frozenset({Cap.SIGNED_IN, Cap.MANAGE_CLASSES, Cap.USE_BANK, Cap.BUILD_PAPERS, Cap.SCHEDULE_EXAMS})
@@ -56,7 +57,7 @@ GRANTS: dict[Role, frozenset[Cap]] = {
     Role.TEACHER: _TEACHING,
     Role.REVIEWER: _TEACHING,
     Role.SCHOOL_ADMIN: frozenset({Cap.SIGNED_IN, Cap.MANAGE_CLASSES}),
-    Role.CENTRE_STAFF: frozenset({Cap.SIGNED_IN}),
+    Role.CENTRE_STAFF: frozenset({Cap.SIGNED_IN, Cap.PRINT_EXAMS}),
     Role.PROCTOR: frozenset({Cap.SIGNED_IN}),
     Role.MARKER: frozenset({Cap.SIGNED_IN}),
     Role.STUDENT: frozenset({Cap.SIGNED_IN, Cap.SIT_EXAMS}),
@@ -216,3 +217,15 @@ def may_read_media(session: Session, user: User, sha256: str, now: datetime) -> 
     if not session.scalar(select(exists().where(uses))):
         return True
     return session.scalar(select(exists().where(uses, items_clause(user, now)))) or False
+
+
+# ---- printing (tickets, door lists, sign-in sheets, seat charts) -----------------------------
+
+def may_print_exam(session: Session, user: User, exam: Exam) -> bool:
+    """Print an exam's papers and read its print runs: the district, or exam-centre staff who
+    created the exam or organise it."""
+    if is_district(user):
+        return True
+    if not role_may(user.role, Cap.PRINT_EXAMS):
+        return False
+    return exam.created_by == user.id or _has_duty(session, exam, user, MANAGING_DUTIES)

@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     import_batch_size: int = Field(default=200, gt=0)
     # Import files this large or larger are read in a child process, away from the API's GIL.
     import_subprocess_bytes: int = Field(default=256 * 1024, gt=0)
+    # Printing: the CJK TrueType font (.ttf/.ttc) embedded in every PDF; unset = the first of the
+    # Debian fonts found (fonts-wqy-zenhei, fonts-noto-cjk). Print runs are written under
+    # <data_dir>/prints/<job id>/ (the data directory must be shared by the API and the workers).
+    print_font_path: Path | None = None
 
     @cached_property
     def signing_key(self) -> str:

@@ -12,9 +12,11 @@ from models.exam import Exam, ExamCandidate, ExamForm, ExamRoom, ExamSitting, Ex
 from models.item import EnemySet, EnemySetMember, Item, ItemKnowledgePoint, ItemUsage, KnowledgePoint
 from models.org import District, Grade, Room, School, SchoolClass, Site, TeacherAssignment
 from models.paper import Paper, PaperSection, PaperSlot
+from models.printing import PrintJob
 from models.user import ClassMembership, RefreshToken, User
 
 __all__ = [
+    "PrintJob",
     "Attempt",
     "AttemptAnswer",
     "AttemptState",

@@ -6,7 +6,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from exam_server.clock import Clock
 from exam_server.db import session_scope
-from exam_server.services import attempts
+from exam_server.services import attempts, print_jobs
+from exam_server.settings import Settings
 from item_bank import statistics
 
 
@@ -34,9 +35,16 @@ def update_item_statistics(factory: sessionmaker[Session], clock: Clock, exam_id
         statistics.update_from_exam(session, exam_id)
 
 
+def run_print_job(factory: sessionmaker[Session], clock: Clock, job_id: int) -> None:
+    """Render a print run room by room to its files (services/print_jobs.py)."""
+    # The font path comes from this process's environment: workers share the API's settings.
+    print_jobs.run(factory, clock, job_id, Settings().print_font_path)
+
+
 TASKS: dict[str, Callable[..., None]] = {
     "close_attempt": close_attempt,
     "close_overdue_attempts": close_overdue_attempts,
     "grade_attempt": grade_attempt,
     "update_item_statistics": update_item_statistics,
+    "run_print_job": run_print_job,
 }

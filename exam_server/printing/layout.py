@@ -9,7 +9,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from exam_server.printing import qr
 
-PAGE_W, PAGE_H = A4
+PAGE_W, PAGE_H = float(A4[0]), float(A4[1])
 MARGIN = 40.0
 
 
