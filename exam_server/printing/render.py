@@ -29,7 +29,7 @@ class PdfWriter:
 
     def __init__(self, out: BinaryIO, kind: PrintKind, font: str, title: str = "") -> None:
         self.kind, self.font, self.pages = kind, font, 0
-        self.canvas = Canvas(out, pagesize=A4, pageCompression=1)
+        self.canvas = Canvas(out, pagesize=A4, pageCompression=1, initialFontName=font)
         self.canvas.setTitle(title or TITLES[kind])
         self.canvas.setCreator("exam-service")
 
