@@ -23,7 +23,8 @@ class PrintLayout:
 def seed_print_layout(session: Session, exam_id: int, now: datetime, *, prefix: str = "p", rooms: int = 2,
                       per_room: int = 3, cols: int = 3, sites: int = 1, photo_sha: str | None = None,
                       absent_first: bool = False) -> PrintLayout:
-    schools = [School(name=f"{prefix}第一中学", code=f"{prefix}01"), School(name=f"{prefix}实验中学", code=f"{prefix}02")]
+    schools = [School(name=f"{prefix}第一中学", code=f"{prefix}01"),
+               School(name=f"{prefix}实验中学", code=f"{prefix}02")]
     session.add_all(schools)
     site_rows = [Site(name=f"{prefix}考点{i + 1}", code=f"{prefix.upper()}S{i + 1}", address="解放路 1 号")
                  for i in range(sites)]
