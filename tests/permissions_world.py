@@ -3,7 +3,7 @@
 School A: teacher ``tA`` (owns everything below), teacher ``tA2``, reviewer ``rA``, proctor ``pA``
 (assigned to the exam), proctor ``pA2`` (not assigned), student ``sA`` (on the exam's roster).
 School A also has a school admin ``saA``, exam-centre staff ``cA`` and a marker ``mA`` (none of
-them assigned to the exam). School B: teacher ``tB``, student ``sB``. District admin ``admin``.
+them assigned to the exam; ``cA`` organises the printing exam ``EP``, see ``add_print_world``). School B: teacher ``tB``, student ``sB``. District admin ``admin``.
 
 ``tA`` wrote items with every sharing scope, a paper of two of them and an exam (open now) on it,
 so the paper and those items are locked to other teachers until the exam closes.
@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from print_fixture import seed_print_layout
 from support import PASSWORD, World
 
 from exam_server.db import session_scope
-from exam_server.services import accounts
-from models import Role
+from exam_server.services import accounts, print_jobs
+from models import ExamDuty, ExamStaff, Role
 
 USERS = ["admin", "tA", "tA2", "rA", "pA", "pA2", "tB", "sA", "sB", "saA", "cA", "mA"]
 ROLE_OF = {"admin": Role.ADMIN, "tA": Role.TEACHER, "tA2": Role.TEACHER, "rA": Role.REVIEWER,
@@ -84,4 +85,21 @@ def build_perm_world(world: World) -> PermWorld:
                paper=paper["id"], exam=exam["id"], attempt=attempt["attempt_id"],
                slot=paper["sections"][0]["slots"][0]["slot_id"], sha=hashlib.sha256(PNG).hexdigest())
     w.ids = ids
+    add_print_world(w)
     return w
+
+
+def add_print_world(w: PermWorld) -> None:
+    """Printing: exam ``EP`` (created by the admin, same window as ``E``) with one site, a room of
+    three candidates and a finished print run; exam-centre staff ``cA`` organises ``EP`` only."""
+    world, clock = w.world, w.world.clock
+    exam = world.ok("POST", "/api/exams", "admin", json={
+        "title": "EP", "paper_id": w.ids["paper"], "class_id": w.ids["class_a"],
+        "opens_at": (clock() - timedelta(minutes=5)).isoformat(),
+        "closes_at": (clock() + timedelta(hours=3)).isoformat(), "duration_minutes": 60})
+    with session_scope(world.runtime.session_factory) as session:
+        seed_print_layout(session, exam["id"], clock(), prefix="pw", rooms=1, per_room=3)
+        session.add(ExamStaff(exam_id=exam["id"], user_id=w.ids["cA"], duty=ExamDuty.ORGANISER))
+    job = world.ok("POST", f"/api/exams/{exam['id']}/print-jobs", "admin", json={"kind": "door_lists"})
+    print_jobs.run(world.runtime.session_factory, clock, job["id"])
+    w.ids.update(print_exam=exam["id"], print_job=job["id"])

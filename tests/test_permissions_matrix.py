@@ -25,7 +25,7 @@ from models import ExamDuty, Role
 # and signed media links (the signature is the permission).
 PUBLIC = {("POST", "/api/auth/login"), ("POST", "/api/auth/refresh"), ("POST", "/api/auth/logout"),
           ("GET", "/health"), ("GET", "/docs"), ("GET", "/media/{sha256}")}
-PAGE_PREFIXES = ("/login", "/student", "/exam/", "/teacher")
+PAGE_PREFIXES = ("/login", "/student", "/exam/", "/teacher", "/centre")
 SIGN_OUT_ROUTES = {"/api/auth/logout-all"}
 
 
@@ -72,6 +72,7 @@ def _fill(path: str, ids: dict[str, Any]) -> str:
     values = {"exam_id": ids["exam"], "item_id": ids["item"]["school"], "paper_id": ids["paper"],
               "class_id": ids["class_a"], "school_id": ids["school_a"], "attempt_id": ids["attempt"],
               "slot_id": ids["slot"], "sha256": ids["sha"], "duty": "marker",
+              "job_id": ids["print_job"], "file_no": 1,
               "user_id": ids["victim"] if path.startswith("/api/users/") else ids["pA"]}
     return path.format(**values)
 
@@ -169,6 +170,22 @@ def owner_rows(ids: dict[str, Any]) -> list[Row]:
         ("POST", f"/api/users/{ids['victim']}/deactivate", None, {"admin": 200}),
         ("POST", f"/api/users/{ids['victim']}/reactivate", None, {"admin": 200}),
         ("POST", f"/api/users/{ids['victim']}/password", {"password": "another-pass-1"}, {"admin": 200}),
+        *print_rows(ids),
+    ]
+
+
+def print_rows(ids: dict[str, Any]) -> list[Row]:
+    """Printing: the district, and exam-centre staff on exams they organise (cA: EP, not E)."""
+    ep, job = ids["print_exam"], ids["print_job"]
+    both = {"admin": 200, "cA": 200}
+    return [
+        ("POST", f"/api/exams/{ep}/print-jobs", {"kind": "door_lists"}, {"admin": 202, "cA": 202}),
+        ("POST", f"/api/exams/{ids['exam']}/print-jobs", {"kind": "door_lists"}, {"admin": 422, "cA": 404}),
+        ("GET", f"/api/exams/{ep}/print-jobs", None, both),
+        ("GET", f"/api/exams/{ids['exam']}/print-jobs", None, {"admin": 200, "cA": 404}),
+        ("GET", f"/api/print-jobs/{job}", None, both),
+        ("GET", f"/api/print-jobs/{job}/files/1", None, both),
+        ("GET", f"/api/print-jobs/{job}/zip", None, both),
     ]
 
 
@@ -182,6 +199,7 @@ def _template(url: str, ids: dict[str, Any]) -> str:
     known = {str(v): k for k, v in ids.items() if isinstance(v, int)}
     known.update({str(v): "item" for v in ids["item"].values()})
     known[ids["sha"]] = "sha"
+    known.setdefault("1", "file_no")
     known.update({duty.value: "duty" for duty in ExamDuty})
     parts = []
     for part in url.split("/"):
