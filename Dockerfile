@@ -7,6 +7,8 @@ COPY item_bank item_bank
 COPY models models
 COPY omr omr
 COPY proctoring proctoring
+# fonts-wqy-zenhei: the CJK font embedded in printed PDFs (printing refuses to run without one).
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends fonts-wqy-zenhei && rm -rf /var/lib/apt/lists/*
 RUN pip install --no-cache-dir . && useradd --system --home /app exam && mkdir -p /data && chown exam /data
 USER exam
 ENV EXAM_DATA_DIR=/data

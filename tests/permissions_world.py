@@ -3,7 +3,8 @@
 School A: teacher ``tA`` (owns everything below), teacher ``tA2``, reviewer ``rA``, proctor ``pA``
 (assigned to the exam), proctor ``pA2`` (not assigned), student ``sA`` (on the exam's roster).
 School A also has a school admin ``saA``, exam-centre staff ``cA`` and a marker ``mA`` (none of
-them assigned to the exam; ``cA`` organises the printing exam ``EP``, see ``add_print_world``). School B: teacher ``tB``, student ``sB``. District admin ``admin``.
+them assigned to the exam; ``cA`` organises the printing exam ``EP``, see ``add_print_world``).
+School B: teacher ``tB``, student ``sB``. District admin ``admin``.
 
 ``tA`` wrote items with every sharing scope, a paper of two of them and an exam (open now) on it,
 so the paper and those items are locked to other teachers until the exam closes.
