@@ -92,3 +92,9 @@ def _teacher_page(name: str) -> Callable[[Request], Response]:
 router.add_api_route("/teacher", _teacher_page("home"), methods=["GET"], response_class=HTMLResponse)
 for _name, _, _ in TEACHER_PAGES:
     router.add_api_route(f"/teacher/{_name}", _teacher_page(_name), methods=["GET"], response_class=HTMLResponse)
+
+
+@router.get("/centre/print", response_class=HTMLResponse)
+def centre_print_page(request: Request) -> Response:
+    """Exam-centre printing: tickets, door lists, sign-in sheets, seat charts (a worker job)."""
+    return _render(request, "centre_print.html", "centre-print")

@@ -1,5 +1,5 @@
 /* The sign-in form: POST /api/auth/login, keep the tokens, go to the page for the user's role
-   (teachers and admins: /teacher, everyone else: /student) unless ?next= names a page. */
+   (teachers and admins: /teacher, exam-centre staff: /centre/print, everyone else: /student) unless ?next= names a page. */
 "use strict";
 
 (function () {
@@ -9,6 +9,7 @@
 
   function homeFor(user) {
     var role = user && user.role;
+    if (role === "centre_staff") { return "/centre/print"; }
     return ["teacher", "reviewer", "admin"].indexOf(role) >= 0 ? "/teacher" : "/student";
   }
 
