@@ -1,13 +1,13 @@
 """Job bodies. Each takes the session factory and the clock first; the queue binds them."""
 
 from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from exam_server.clock import Clock
 from exam_server.db import session_scope
 from exam_server.services import attempts, print_jobs
-from exam_server.settings import Settings
 from item_bank import statistics
 
 
@@ -35,10 +35,10 @@ def update_item_statistics(factory: sessionmaker[Session], clock: Clock, exam_id
         statistics.update_from_exam(session, exam_id)
 
 
-def run_print_job(factory: sessionmaker[Session], clock: Clock, job_id: int) -> None:
-    """Render a print run room by room to its files (services/print_jobs.py)."""
-    # The font path comes from this process's environment: workers share the API's settings.
-    print_jobs.run(factory, clock, job_id, Settings().print_font_path)
+def run_print_job(factory: sessionmaker[Session], clock: Clock, job_id: int, font_path: str | None = None) -> None:
+    """Render a print run room by room to its files (services/print_jobs.py) with the font the
+    API checked when it started the run."""
+    print_jobs.run(factory, clock, job_id, Path(font_path) if font_path else None)
 
 
 TASKS: dict[str, Callable[..., None]] = {

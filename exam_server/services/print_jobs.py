@@ -49,7 +49,7 @@ def start(session: Session, user: User, exam: Exam, kind: PrintKind, group_by: s
     job.output_dir = str((data_dir / "prints" / str(job.id)).resolve())
     audit.record(session, user.id, "print.started", "exam", exam.id,
                  {"job_id": job.id, "kind": kind.value, "group_by": group_by, "rooms": len(rooms)}, now)
-    enqueue_after_commit(session, "run_print_job", job.id)
+    enqueue_after_commit(session, "run_print_job", job.id, str(font_path) if font_path else None)
     return job
 
 
