@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     # Debian fonts found (fonts-wqy-zenhei, fonts-noto-cjk). Print runs are written under
     # <data_dir>/prints/<job id>/ (the data directory must be shared by the API and the workers).
     print_font_path: Path | None = None
+    # Times on printed pages (sitting windows) are shown in this IANA zone; the database keeps UTC.
+    print_timezone: str = "Asia/Shanghai"
 
     @cached_property
     def signing_key(self) -> str:

@@ -151,3 +151,24 @@ def test_a_job_whose_font_vanished_fails_with_the_reason_and_a_rerun_is_idempote
         row = session.get(PrintJob, job_id)
         assert row is not None and sorted(p.name for p in Path(row.output_dir).iterdir()) == sorted(
             [f["name"] for f in job["files"]] + ["all.zip"])
+
+
+def test_sitting_windows_print_in_the_configured_zone(printing: tuple[World, PrintLayout]) -> None:
+    world, layout = printing
+    job = _run(world, "admin", kind="door_lists", exam_room_id=layout.exam_room_ids[0])
+    page = text(_download(world, job["files"][0]["url"]))
+    # The sitting opens a day after START (08:00 UTC): 16:00 in Asia/Shanghai, the default zone.
+    assert "2026-11-25 16:00 – 18:00" in page and "08:00" not in page
+
+
+def test_an_unknown_time_zone_refuses_the_run(database_url: str, tmp_path: Path) -> None:
+    from support import START
+
+    clock = ManualClock(START)
+    runtime = make_runtime(database_url, tmp_path, clock, print_timezone="Mars/Olympus")
+    world = build_world(make_client(runtime), runtime, clock)
+    with session_scope(runtime.session_factory) as session:
+        seed_print_layout(session, world.ids["exam"], clock(), rooms=1)
+    r = world.call("POST", f"/api/exams/{world.ids['exam']}/print-jobs", "admin", json={"kind": "tickets"})
+    assert r.status_code == 503 and "Mars/Olympus" in r.json()["detail"]
+    runtime.engine.dispose()

@@ -86,8 +86,9 @@ def start_print_job(exam_id: int, body: PrintJobIn, user: PrintDep, session: Ses
                     runtime: RuntimeDep) -> PrintJobOut:
     exam = _exam(session, user, exam_id)
     settings = runtime.settings
+    setup = print_jobs.PrintSetup(settings.data_dir, settings.print_font_path, settings.print_timezone)
     job = print_jobs.start(session, user, exam, body.kind, body.group_by, body.sitting_id, body.exam_room_id,
-                           settings.data_dir, runtime.clock(), settings.print_font_path)
+                           setup, runtime.clock())
     return PrintJobOut.of(job)
 
 

@@ -35,10 +35,11 @@ def update_item_statistics(factory: sessionmaker[Session], clock: Clock, exam_id
         statistics.update_from_exam(session, exam_id)
 
 
-def run_print_job(factory: sessionmaker[Session], clock: Clock, job_id: int, font_path: str | None = None) -> None:
-    """Render a print run room by room to its files (services/print_jobs.py) with the font the
-    API checked when it started the run."""
-    print_jobs.run(factory, clock, job_id, Path(font_path) if font_path else None)
+def run_print_job(factory: sessionmaker[Session], clock: Clock, job_id: int, font_path: str | None = None,
+                  timezone: str = "UTC") -> None:
+    """Render a print run room by room to its files (services/print_jobs.py) with the font and
+    time zone the API checked when it started the run."""
+    print_jobs.run(factory, clock, job_id, Path(font_path) if font_path else None, timezone)
 
 
 TASKS: dict[str, Callable[..., None]] = {

@@ -3,6 +3,7 @@
 One room at a time (``load_room``), so a print run holds one room's candidates in memory."""
 
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,7 +36,8 @@ def exam_rooms(session: Session, exam_id: int, sitting_id: int | None = None,
     return [RoomRef(*row) for row in session.execute(query).all()]
 
 
-def load_room(session: Session, exam_room_id: int, photos: FileStore | None) -> RoomSheetData:
+def load_room(session: Session, exam_room_id: int, photos: FileStore | None, zone: tzinfo = UTC) -> RoomSheetData:
+    """The room's page data; times in ``zone`` (the zone printed pages are read in)."""
     row = session.execute(
         select(ExamRoom, ExamSitting, Room, Site, Exam)
         .join(ExamSitting, ExamSitting.id == ExamRoom.sitting_id).join(Room, Room.id == ExamRoom.room_id)
@@ -43,8 +45,9 @@ def load_room(session: Session, exam_room_id: int, photos: FileStore | None) -> 
         .where(ExamRoom.id == exam_room_id)).one()
     exam_room, sitting, room, site, exam = row
     return RoomSheetData(
-        exam_id=exam.id, exam_title=exam.title, sitting_name=sitting.name, opens_at=sitting.opens_at,
-        closes_at=sitting.closes_at, site_name=site.name, site_code=site.code, site_address=site.address or "",
+        exam_id=exam.id, exam_title=exam.title, sitting_name=sitting.name,
+        opens_at=sitting.opens_at.astimezone(zone), closes_at=sitting.closes_at.astimezone(zone),
+        site_name=site.name, site_code=site.code, site_address=site.address or "",
         room_number=exam_room.number, room_name=room.name, rows=room.rows, cols=room.cols,
         form_label=exam_room.form_label, candidates=_candidates(session, exam_room_id, photos))
 

@@ -11,17 +11,19 @@ and overwrites its own files, a finished one is left alone.
 import logging
 import re
 import zipfile
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from itertools import groupby
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from exam_server.clock import Clock
 from exam_server.db import enqueue_after_commit, session_scope
-from exam_server.errors import NotFound, Unprocessable
+from exam_server.errors import NotFound, PrintingUnavailable, Unprocessable
 from exam_server.printing import fonts
 from exam_server.printing.loader import RoomRef, exam_rooms, load_room
 from exam_server.printing.render import TITLES, PdfWriter, PrintKind
@@ -34,9 +36,26 @@ GROUPINGS = ("room", "site")
 ZIP_NAME = "all.zip"
 
 
+@dataclass(frozen=True)
+class PrintSetup:
+    """How this installation prints (from settings): checked by the API, carried by the job."""
+
+    data_dir: Path
+    font_path: Path | None = None
+    timezone: str = "UTC"
+
+
+def zone_of(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise PrintingUnavailable(f"EXAM_PRINT_TIMEZONE {name!r} is not a known time zone") from exc
+
+
 def start(session: Session, user: User, exam: Exam, kind: PrintKind, group_by: str, sitting_id: int | None,
-          exam_room_id: int | None, data_dir: Path, now: datetime, font_path: Path | None = None) -> PrintJob:
-    fonts.find_font(font_path)  # no font: refuse now with how to install one, not after queueing
+          exam_room_id: int | None, setup: PrintSetup, now: datetime) -> PrintJob:
+    fonts.find_font(setup.font_path)  # no font: refuse now with how to install one, not after queueing
+    zone_of(setup.timezone)
     _check_filters(session, exam, sitting_id, exam_room_id)
     rooms = exam_rooms(session, exam.id, sitting_id, exam_room_id)
     if not rooms:
@@ -46,10 +65,11 @@ def start(session: Session, user: User, exam: Exam, kind: PrintKind, group_by: s
                    output_dir="", created_at=now)
     session.add(job)
     session.flush()
-    job.output_dir = str((data_dir / "prints" / str(job.id)).resolve())
+    job.output_dir = str((setup.data_dir / "prints" / str(job.id)).resolve())
     audit.record(session, user.id, "print.started", "exam", exam.id,
                  {"job_id": job.id, "kind": kind.value, "group_by": group_by, "rooms": len(rooms)}, now)
-    enqueue_after_commit(session, "run_print_job", job.id, str(font_path) if font_path else None)
+    enqueue_after_commit(session, "run_print_job", job.id, str(setup.font_path) if setup.font_path else None,
+                         setup.timezone)
     return job
 
 
@@ -76,7 +96,8 @@ def file_path(job: PrintJob, name: str) -> Path:
 
 # ---- the worker's side ----------------------------------------------------------------------
 
-def run(factory: sessionmaker[Session], clock: Clock, job_id: int, font_path: Path | None = None) -> None:
+def run(factory: sessionmaker[Session], clock: Clock, job_id: int, font_path: Path | None = None,
+        timezone: str = "UTC") -> None:
     with session_scope(factory) as session:
         job = session.get(PrintJob, job_id)
         if job is None or job.status == "done":
@@ -84,7 +105,7 @@ def run(factory: sessionmaker[Session], clock: Clock, job_id: int, font_path: Pa
         job.status, job.done, job.pages, job.files, job.error = "running", 0, 0, [], None
         spec = (job.exam_id, PrintKind(job.kind), job.group_by, job.sitting_id, job.exam_room_id, Path(job.output_dir))
     try:
-        _render_all(factory, job_id, *spec, font_path)
+        _render_all(factory, job_id, *spec, font_path, zone_of(timezone))
     except Exception as exc:  # noqa: BLE001 - the job records why it failed; the page shows it
         log.exception("print job %s failed", job_id)
         _set(factory, job_id, status="failed", error=f"{type(exc).__name__}: {exc}"[:500], finished_at=clock())
@@ -93,7 +114,8 @@ def run(factory: sessionmaker[Session], clock: Clock, job_id: int, font_path: Pa
 
 
 def _render_all(factory: sessionmaker[Session], job_id: int, exam_id: int, kind: PrintKind, group_by: str,
-                sitting_id: int | None, exam_room_id: int | None, out: Path, font_path: Path | None) -> None:
+                sitting_id: int | None, exam_room_id: int | None, out: Path, font_path: Path | None,
+                zone: tzinfo) -> None:
     font = fonts.cjk_font(font_path)
     photos = FileStore(out.parent.parent / "media")  # out is <data_dir>/prints/<id>
     with factory() as session:
@@ -106,7 +128,7 @@ def _render_all(factory: sessionmaker[Session], job_id: int, exam_id: int, kind:
             writer = PdfWriter(fh, kind, font, f"{TITLES[kind]} {name}")
             for ref in group:
                 with factory() as session:
-                    room = load_room(session, ref.exam_room_id, photos)
+                    room = load_room(session, ref.exam_room_id, photos, zone)
                 pages = writer.add_room(room)
                 _progress(factory, job_id, pages)
             total = writer.close() if writer.pages else 0
