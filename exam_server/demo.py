@@ -9,13 +9,13 @@ from sqlalchemy.orm import Session
 import item_bank
 from exam_server.clock import system_clock
 from exam_server.db import create_db_engine, make_session_factory, session_scope
-from exam_server.services import accounts, exams
+from exam_server.services import accounts, exams, org
 from exam_server.settings import Settings
 from item_bank import knowledge
 from models import Exam, ExamDuty, Item, ItemStatus, Role, SchoolClass, ShareScope, User
 
 PASSWORDS = {"admin": "admin-pass-1", "teacher": "teacher-pass-1", "student": "student-pass-1",
-             "reviewer": "reviewer-pass-1", "proctor": "proctor-pass-1"}
+             "reviewer": "reviewer-pass-1", "proctor": "proctor-pass-1", "schooladmin": "schooladmin-pass-1"}
 STUDENTS = [("student1", "张三 Zhang San"), ("student2", "李四 Li Si"), ("student3", "王五 Wang Wu"),
             ("student4", "赵六 Zhao Liu"), ("student5", "陈七 Chen Qi")]
 
@@ -79,7 +79,7 @@ def seed_demo(settings: Settings) -> list[tuple[str, str, str]]:
             _ensure_bank(session, teacher)
     finally:
         engine.dispose()
-    logins = [(name, name, PASSWORDS[name]) for name in ("admin", "teacher", "reviewer", "proctor")]
+    logins = [(name, name, PASSWORDS[name]) for name in ("admin", "schooladmin", "teacher", "reviewer", "proctor")]
     return logins + [("student", name, PASSWORDS["student"]) for name, _ in STUDENTS]
 
 
@@ -88,15 +88,21 @@ def _ensure_people(session: Session) -> User:
     existing = session.scalars(select(User).where(User.username == "teacher")).first()
     if existing is not None:
         return existing
-    school = accounts.create_school(session, "示范中学 Demo Secondary School", "示范区 Demo District")
-    klass = accounts.create_class(session, school.id, "高一(1)班 Grade 10 Class 1")
+    district = org.create_district(session, "示范区 Demo District", "DEMO")
+    school = accounts.create_school(session, "示范中学 Demo Secondary School", "示范区 Demo District", "SF",
+                                    district.id)
+    grade = org.create_grade(session, school.id, "高一", None)
+    klass = accounts.create_class(session, school.id, "高一(1)班 Grade 10 Class 1", grade.id)
     accounts.create_user(session, "admin", PASSWORDS["admin"], Role.ADMIN, "管理员 Admin", None, now)
+    accounts.create_user(session, "schooladmin", PASSWORDS["schooladmin"], Role.SCHOOL_ADMIN,
+                         "钱校管 Mr Qian (school admin)", school.id, now)
     teacher = accounts.create_user(session, "teacher", PASSWORDS["teacher"], Role.TEACHER, "王老师 Ms Wang",
                                    school.id, now)
     accounts.create_user(session, "reviewer", PASSWORDS["reviewer"], Role.REVIEWER, "李教研员 Mr Li (reviewer)",
                          school.id, now)
     accounts.create_user(session, "proctor", PASSWORDS["proctor"], Role.PROCTOR, "周监考 Ms Zhou (proctor)",
                          school.id, now)
+    org.assign_teacher(session, klass, teacher.id, "数学")
     for username, name in STUDENTS:
         student = accounts.create_user(session, username, PASSWORDS["student"], Role.STUDENT, name, school.id, now)
         accounts.add_to_class(session, klass.id, student.id)

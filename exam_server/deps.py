@@ -8,7 +8,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from exam_server.errors import InvalidToken, RoleNotAllowed, Unauthenticated
+from exam_server.errors import InvalidToken, PasswordChangeRequired, RoleNotAllowed, Unauthenticated
 from exam_server.permissions import GRANTS, Cap, role_may
 from exam_server.runtime import Runtime
 from exam_server.security import TokenClaims, decode_token
@@ -75,6 +75,10 @@ def optional_access_claims(request: Request, runtime: Runtime, now: datetime) ->
         return None
 
 
+# What an account that must change its password may still call (logout and refresh need no caller).
+PASSWORD_CHANGE_ROUTES = frozenset({"/api/auth/password", "/api/auth/me", "/api/auth/logout-all"})
+
+
 def current_user(request: Request, runtime: RuntimeDep) -> User:
     token = _bearer(request)
     if token is None:
@@ -87,6 +91,9 @@ def current_user(request: Request, runtime: RuntimeDep) -> User:
         if user is None or not user.is_active:
             raise InvalidToken("the account behind this token is gone or disabled")
         auth_session.expunge(user)
+    if user.must_change_password and request.url.path not in PASSWORD_CHANGE_ROUTES:
+        raise PasswordChangeRequired("this account signed in with an initial or reset password: choose a new one "
+                                     "with POST /api/auth/password first")
     return user
 
 
@@ -138,6 +145,7 @@ ClassesDep = Annotated[User, Depends(require(Cap.MANAGE_CLASSES))]
 BankDep = Annotated[User, Depends(require(Cap.USE_BANK))]
 PapersDep = Annotated[User, Depends(require(Cap.BUILD_PAPERS))]
 SchedulerDep = Annotated[User, Depends(require(Cap.SCHEDULE_EXAMS))]
+OrgDep = Annotated[User, Depends(require(Cap.MANAGE_ORG))]
 SchoolsDep = Annotated[User, Depends(require(Cap.MANAGE_SCHOOLS))]
 AdminDep = Annotated[User, Depends(require(Cap.MANAGE_USERS))]
 StudentDep = Annotated[User, Depends(require(Cap.SIT_EXAMS))]

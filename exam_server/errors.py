@@ -9,9 +9,9 @@ ServiceError
 │   └── InvalidToken          │   ├── StaleSave
 ├── Forbidden (403)           │   ├── AttemptClosed
 │   ├── RoleNotAllowed        │   └── ExamNotOpen
-│   └── NotYours              └── Unprocessable (422)
-├── PayloadTooLarge (413)         └── LimitExceeded (a search term or tag over its EXAM_MAX_* limit)
-│                                     └── AnswerTooLarge (a response over its type's or attempt's limit)
+│   ├── NotYours              └── Unprocessable (422)
+│   └── PasswordChangeRequired        └── LimitExceeded (a search term or tag over its EXAM_MAX_* limit)
+├── PayloadTooLarge (413)                 └── AnswerTooLarge (a response over its type's or attempt's limit)
 ├── TooManyAttempts (429, with Retry-After)
 └── PrintingUnavailable (503: no CJK font to print with; the detail says how to install one)
 
@@ -68,6 +68,10 @@ class RoleNotAllowed(Forbidden):
 
 class NotYours(Forbidden):
     pass
+
+
+class PasswordChangeRequired(Forbidden):
+    """Signed in with an initial or reset password: change it (POST /api/auth/password) first."""
 
 
 class NotFound(ServiceError):

@@ -13,8 +13,11 @@ Two layers, both used by every router:
 The boundaries (district > school > author):
 
 * An **admin** is district staff: every school, every record.
-* A **teacher** works inside their own school: classes and students there, exams for those
-  classes, results of exams they created or are staff on.
+* A **school admin** runs their own school: its grades, classes, teacher assignments, the
+  accounts of its staff and students (never an admin's or another school admin's), and reads the
+  results of every exam set for one of its classes.
+* A **teacher** works with the classes they are assigned to (``teacher_assignments``): enrols
+  students there, schedules exams for them, reads results of exams they created or are staff on.
 * A **reviewer** (教研员) is a teacher who may also edit and retire other people's items that
   they can see; every such change is audited.
 * A **proctor** sees only the exams they are assigned to (``exam_staff``), never keys or answers.
@@ -33,16 +36,30 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
-from models import Exam, ExamCandidate, ExamDuty, ExamStaff, Item, ItemUsage, Paper, Role, SchoolClass, ShareScope, User
+from models import (
+    Exam,
+    ExamCandidate,
+    ExamDuty,
+    ExamStaff,
+    Item,
+    ItemUsage,
+    Paper,
+    Role,
+    SchoolClass,
+    ShareScope,
+    TeacherAssignment,
+    User,
+)
 
 
 class Cap(StrEnum):
     """What a route needs the caller's role to allow."""
 
     SIGNED_IN = "signed_in"  # any account; the record-level rules still apply
-    MANAGE_SCHOOLS = "manage_schools"
-    MANAGE_USERS = "manage_users"
-    MANAGE_CLASSES = "manage_classes"  # classes and their students, in the caller's school
+    MANAGE_SCHOOLS = "manage_schools"  # districts and schools
+    MANAGE_USERS = "manage_users"  # accounts: create, import, export, reset, deactivate (scoped)
+    MANAGE_ORG = "manage_org"  # grades, classes and teacher assignments of the caller's school
+    MANAGE_CLASSES = "manage_classes"  # list classes and enrol students (teachers: assigned classes)
     USE_BANK = "use_bank"  # read and author items, knowledge points, enemy sets, media
     BUILD_PAPERS = "build_papers"  # papers and assembly
     SCHEDULE_EXAMS = "schedule_exams"
@@ -56,7 +73,8 @@ GRANTS: dict[Role, frozenset[Cap]] = {
     Role.ADMIN: frozenset(Cap) - {Cap.SIT_EXAMS},
     Role.TEACHER: _TEACHING,
     Role.REVIEWER: _TEACHING,
-    Role.SCHOOL_ADMIN: frozenset({Cap.SIGNED_IN, Cap.MANAGE_CLASSES}),
+    Role.SCHOOL_ADMIN: frozenset({Cap.SIGNED_IN, Cap.MANAGE_CLASSES, Cap.MANAGE_ORG, Cap.MANAGE_USERS,
+                                  Cap.SCHEDULE_EXAMS}),
     Role.CENTRE_STAFF: frozenset({Cap.SIGNED_IN, Cap.PRINT_EXAMS}),
     Role.PROCTOR: frozenset({Cap.SIGNED_IN}),
     Role.MARKER: frozenset({Cap.SIGNED_IN}),
@@ -78,11 +96,33 @@ def is_district(user: User) -> bool:
     return user.role == Role.ADMIN
 
 
-# ---- schools and classes ------------------------------------------------------------------------
+# ---- schools, classes and accounts ------------------------------------------------------------
 
-def may_manage_school(user: User, school_id: int) -> bool:
-    """Create classes in it, enrol its students, schedule exams for its classes."""
-    return is_district(user) or (user.school_id is not None and user.school_id == school_id)
+# Accounts a school admin may not create, change or see in their school's user lists.
+SCHOOL_ADMIN_CANNOT_MANAGE = frozenset({Role.ADMIN, Role.SCHOOL_ADMIN})
+
+
+def is_school_admin_of(user: User, school_id: int | None) -> bool:
+    return user.role == Role.SCHOOL_ADMIN and user.school_id is not None and user.school_id == school_id
+
+
+def may_administer_school(user: User, school_id: int | None) -> bool:
+    """Its grades, classes, teacher assignments and accounts."""
+    return is_district(user) or is_school_admin_of(user, school_id)
+
+
+def _assigned_classes(user_id: int) -> Select[Any]:
+    return select(TeacherAssignment.class_id).where(TeacherAssignment.teacher_id == user_id)
+
+
+def may_manage_class(session: Session, user: User, klass: SchoolClass) -> bool:
+    """Enrol its students, schedule exams for it: its school's admins, the teachers assigned to it."""
+    if may_administer_school(user, klass.school_id):
+        return True
+    if not role_may(user.role, Cap.SCHEDULE_EXAMS) or user.school_id != klass.school_id:
+        return False
+    return bool(session.scalar(select(exists(
+        _assigned_classes(user.id).where(TeacherAssignment.class_id == klass.id)))))
 
 
 def classes_clause(user: User) -> ColumnElement[bool]:
@@ -90,7 +130,25 @@ def classes_clause(user: User) -> ColumnElement[bool]:
         return true()
     if user.school_id is None:
         return false()
-    return SchoolClass.school_id == user.school_id
+    if user.role == Role.SCHOOL_ADMIN:
+        return SchoolClass.school_id == user.school_id
+    return and_(SchoolClass.school_id == user.school_id, SchoolClass.id.in_(_assigned_classes(user.id)))
+
+
+def may_manage_account(actor: User, role: Role | str, school_id: int | None) -> bool:
+    """Create, change, reset, deactivate an account with this role in this school."""
+    if is_district(actor):
+        return True
+    return is_school_admin_of(actor, school_id) and Role(role) not in SCHOOL_ADMIN_CANNOT_MANAGE
+
+
+def users_clause(actor: User) -> ColumnElement[bool]:
+    """Accounts listed and exported for this user manager."""
+    if is_district(actor):
+        return true()
+    if actor.role != Role.SCHOOL_ADMIN or actor.school_id is None:
+        return false()
+    return and_(User.school_id == actor.school_id, User.role.not_in(list(SCHOOL_ADMIN_CANNOT_MANAGE)))
 
 
 # ---- exams ------------------------------------------------------------------------------------
@@ -110,7 +168,18 @@ def exams_clause(user: User) -> ColumnElement[bool]:
         return Exam.id.in_(select(ExamCandidate.exam_id).where(ExamCandidate.user_id == user.id))
     if not role_may(user.role, Cap.SCHEDULE_EXAMS):  # proctors, markers, exam-centre staff
         return Exam.id.in_(_staff_duty(user.id))
-    return or_(Exam.created_by == user.id, Exam.id.in_(_staff_duty(user.id)))
+    mine = or_(Exam.created_by == user.id, Exam.id.in_(_staff_duty(user.id)))
+    if user.role == Role.SCHOOL_ADMIN and user.school_id is not None:
+        return or_(mine, Exam.class_id.in_(select(SchoolClass.id).where(SchoolClass.school_id == user.school_id)))
+    return mine
+
+
+def _of_my_school(session: Session, user: User, exam: Exam) -> bool:
+    """A school admin's reach over exams: those set for a class of their school."""
+    if user.role != Role.SCHOOL_ADMIN or exam.class_id is None:
+        return False
+    klass = session.get(SchoolClass, exam.class_id)
+    return klass is not None and is_school_admin_of(user, klass.school_id)
 
 
 def _has_duty(session: Session, exam: Exam, user: User, duties: Iterable[ExamDuty] | None) -> bool:
@@ -124,7 +193,7 @@ def may_see_exam(session: Session, user: User, exam: Exam) -> bool:
         return session.get(ExamCandidate, (exam.id, user.id)) is not None
     if role_may(user.role, Cap.SCHEDULE_EXAMS) and exam.created_by == user.id:
         return True
-    return _has_duty(session, exam, user, None)
+    return _of_my_school(session, user, exam) or _has_duty(session, exam, user, None)
 
 
 def may_manage_exam(session: Session, user: User, exam: Exam) -> bool:
@@ -141,6 +210,8 @@ def may_read_results(session: Session, user: User, exam: Exam) -> bool:
         return True
     if not role_may(user.role, Cap.SCHEDULE_EXAMS):
         return False
+    if _of_my_school(session, user, exam):
+        return True
     return exam.created_by == user.id or _has_duty(session, exam, user, RESULT_DUTIES)
 
 

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     login_lockout_max_seconds: int = Field(default=900, gt=0)
     # Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs, JSON list); none by default.
     trusted_proxies: list[str] = Field(default_factory=list)
+    # Rosters (exam_server/services/roster.py): initial passwords are random, this long, shown once
+    # and must be changed at first sign-in; an import file holds at most this many rows.
+    initial_password_length: int = Field(default=10, ge=8, le=64)
+    roster_max_rows: int = Field(default=5000, gt=0)
 
     # Resource limits (see exam_server/body_limit.py and exam_server/limits.py). Bodies: refused
     # with 413 before they are read; upload routes get their file limit plus the multipart framing.

@@ -4,7 +4,9 @@ School A: teacher ``tA`` (owns everything below), teacher ``tA2``, reviewer ``rA
 (assigned to the exam), proctor ``pA2`` (not assigned), student ``sA`` (on the exam's roster).
 School A also has a school admin ``saA``, exam-centre staff ``cA`` and a marker ``mA`` (none of
 them assigned to the exam; ``cA`` organises the printing exam ``EP``, see ``add_print_world``).
-School B: teacher ``tB``, student ``sB``. District admin ``admin``.
+School B: teacher ``tB``, student ``sB``, school admin ``saB``. District admin ``admin`` (district
+``D``). School A has grade ``G10`` with classes ``A1`` (taught by ``tA``) and ``A2`` (taught by
+``tA2``); school B class ``B1`` (taught by ``tB``).
 
 ``tA`` wrote items with every sharing scope, a paper of two of them and an exam (open now) on it,
 so the paper and those items are locked to other teachers until the exam closes.
@@ -22,9 +24,9 @@ from exam_server.db import session_scope
 from exam_server.services import accounts, print_jobs
 from models import ExamDuty, ExamStaff, Role
 
-USERS = ["admin", "tA", "tA2", "rA", "pA", "pA2", "tB", "sA", "sB", "saA", "cA", "mA"]
+USERS = ["admin", "tA", "tA2", "rA", "pA", "pA2", "tB", "sA", "sB", "saA", "cA", "mA", "saB"]
 ROLE_OF = {"admin": Role.ADMIN, "tA": Role.TEACHER, "tA2": Role.TEACHER, "rA": Role.REVIEWER,
-           "saA": Role.SCHOOL_ADMIN, "cA": Role.CENTRE_STAFF, "mA": Role.MARKER,
+           "saA": Role.SCHOOL_ADMIN, "saB": Role.SCHOOL_ADMIN, "cA": Role.CENTRE_STAFF, "mA": Role.MARKER,
            "pA": Role.PROCTOR, "pA2": Role.PROCTOR, "tB": Role.TEACHER, "sA": Role.STUDENT, "sB": Role.STUDENT}
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082")
@@ -47,18 +49,26 @@ def build_perm_world(world: World) -> PermWorld:
     w = PermWorld(world)
     clock = world.clock
     with session_scope(world.runtime.session_factory) as session:
-        accounts.create_user(session, "admin", PASSWORD, Role.ADMIN, "Admin", None, clock())
+        admin_id = accounts.create_user(session, "admin", PASSWORD, Role.ADMIN, "Admin", None, clock()).id
     world.login("admin")
-    school_a = world.ok("POST", "/api/schools", "admin", json={"name": "A 中学"})["id"]
-    school_b = world.ok("POST", "/api/schools", "admin", json={"name": "B 中学"})["id"]
-    class_a = world.ok("POST", f"/api/schools/{school_a}/classes", "admin", json={"name": "A1"})["id"]
+    district = world.ok("POST", "/api/districts", "admin", json={"name": "D 区", "code": "D"})["id"]
+    school_a = world.ok("POST", "/api/schools", "admin", json={"name": "A 中学", "code": "A",
+                                                              "district_id": district})["id"]
+    school_b = world.ok("POST", "/api/schools", "admin", json={"name": "B 中学", "code": "B"})["id"]
+    grade = world.ok("POST", f"/api/schools/{school_a}/grades", "admin", json={"name": "G10"})["id"]
+    class_a = world.ok("POST", f"/api/schools/{school_a}/classes", "admin",
+                       json={"name": "A1", "grade_id": grade})["id"]
+    class_a2 = world.ok("POST", f"/api/schools/{school_a}/classes", "admin",
+                        json={"name": "A2", "grade_id": grade})["id"]
     class_b = world.ok("POST", f"/api/schools/{school_b}/classes", "admin", json={"name": "B1"})["id"]
-    ids: dict[str, Any] = {}
-    for name in ["tA", "tA2", "rA", "pA", "pA2", "tB", "saA", "cA", "mA"]:
+    ids: dict[str, Any] = {"admin": admin_id}
+    for name in ["tA", "tA2", "rA", "pA", "pA2", "tB", "saA", "cA", "mA", "saB"]:
         school = school_b if name.endswith("B") else school_a
         ids[name] = world.ok("POST", "/api/users", "admin", json={
             "username": name, "password": PASSWORD, "display_name": name, "role": ROLE_OF[name],
             "school_id": school})["id"]
+    for name, klass in (("tA", class_a), ("tA2", class_a2), ("tB", class_b)):
+        world.ok("POST", f"/api/classes/{klass}/teachers", "admin", json={"teacher_id": ids[name], "subject": "math"})
     for name, klass in (("sA", class_a), ("sB", class_b)):
         created = world.ok("POST", f"/api/classes/{klass}/students", "admin",
                            json=[{"username": name, "password": PASSWORD, "display_name": name}])
@@ -82,7 +92,8 @@ def build_perm_world(world: World) -> PermWorld:
         "closes_at": (clock() + timedelta(hours=3)).isoformat(), "duration_minutes": 60})
     world.ok("POST", f"/api/exams/{exam['id']}/staff", "tA", json={"user_id": ids["pA"], "duty": "proctor"})
     attempt = world.ok("POST", f"/api/exams/{exam['id']}/attempt", "sA")
-    ids.update(school_a=school_a, school_b=school_b, class_a=class_a, class_b=class_b, item=item,
+    ids.update(school_a=school_a, school_b=school_b, class_a=class_a, class_a2=class_a2, class_b=class_b,
+               district=district, grade=grade, subject="math", item=item,
                paper=paper["id"], exam=exam["id"], attempt=attempt["attempt_id"],
                slot=paper["sections"][0]["slots"][0]["slot_id"], sha=hashlib.sha256(PNG).hexdigest())
     w.ids = ids

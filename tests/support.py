@@ -92,7 +92,9 @@ def build_world(client: TestClient, runtime: Runtime, clock: ManualClock, studen
     klass = world.ok("POST", f"/api/schools/{school['id']}/classes", "admin", json={"name": "高一(1)班"})
     teacher = {"username": "teacher", "password": PASSWORD, "display_name": "王老师", "role": "teacher",
                "school_id": school["id"]}
-    world.ok("POST", "/api/users", "admin", json=teacher)
+    teacher_id = world.ok("POST", "/api/users", "admin", json=teacher)["id"]
+    world.ok("POST", f"/api/classes/{klass['id']}/teachers", "admin",
+             json={"teacher_id": teacher_id, "subject": "数学"})
     names = [f"s{i}" for i in range(1, students + 1)]
     world.ok("POST", f"/api/classes/{klass['id']}/students", "admin",
              json=[{"username": n, "password": PASSWORD, "display_name": n} for n in names])

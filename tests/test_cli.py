@@ -36,8 +36,8 @@ def test_db_upgrade_and_demo_seed_are_repeatable(tmp_path: Path) -> None:
         assert "student1" in seeded.stdout and "http://127.0.0.1:8000/" in seeded.stdout
     engine = create_engine(env["EXAM_DATABASE_URL"])
     with Session(engine) as session:
-        # admin, teacher, reviewer, proctor and five students
-        assert session.scalar(select(func.count()).select_from(User)) == 9
+        # admin, school admin, teacher, reviewer, proctor and five students
+        assert session.scalar(select(func.count()).select_from(User)) == 10
         assert session.scalar(select(func.count()).select_from(Exam)) == 1
         # the demo bank is rich enough to assemble a paper from
         pool, tree = load_pool(session, None, datetime.now(UTC), 180), load_tree(session)

@@ -19,13 +19,14 @@ from support import PASSWORD, START, World, make_client, make_runtime
 from exam_server.clock import ManualClock
 from exam_server.deps import required_capability
 from exam_server.permissions import GRANTS, Cap
+from exam_server.services.roster_xlsx import write_roster
 from models import ExamDuty, Role
 
 # Routes anyone may call: signing in, health, the pages' HTML (their data comes from the API),
 # and signed media links (the signature is the permission).
 PUBLIC = {("POST", "/api/auth/login"), ("POST", "/api/auth/refresh"), ("POST", "/api/auth/logout"),
           ("GET", "/health"), ("GET", "/docs"), ("GET", "/media/{sha256}")}
-PAGE_PREFIXES = ("/login", "/student", "/exam/", "/teacher", "/centre")
+PAGE_PREFIXES = ("/login", "/student", "/exam/", "/teacher", "/centre", "/admin", "/password")
 SIGN_OUT_ROUTES = {"/api/auth/logout-all"}
 
 
@@ -63,7 +64,8 @@ def perm(database_url: str, tmp_path: Path) -> Iterator[PermWorld]:
     # The account deactivate/reactivate act on: ending a caller's own sessions would turn its
     # later calls into 401s.
     perm.ids["victim"] = perm.world.ok("POST", "/api/users", "admin", json={
-        "username": "victim", "password": PASSWORD, "display_name": "victim", "role": "student"})["id"]
+        "username": "victim", "password": PASSWORD, "display_name": "victim", "role": "student",
+        "school_id": perm.ids["school_a"]})["id"]
     yield perm
     runtime.engine.dispose()
 
@@ -73,6 +75,7 @@ def _fill(path: str, ids: dict[str, Any]) -> str:
               "class_id": ids["class_a"], "school_id": ids["school_a"], "attempt_id": ids["attempt"],
               "slot_id": ids["slot"], "sha256": ids["sha"], "duty": "marker",
               "job_id": ids["print_job"], "file_no": 1,
+              "district_id": ids["district"], "grade_id": ids["grade"], "subject": ids["subject"],
               "user_id": ids["victim"] if path.startswith("/api/users/") else ids["pA"]}
     return path.format(**values)
 
@@ -117,16 +120,16 @@ def owner_rows(ids: dict[str, Any]) -> list[Row]:
     edit = {"type": "true_false", "stem": "改 edited", "definition": {"correct": False}, "share_scope": "school"}
     return [
         ("GET", f"/api/exams/{e}", None,
-         {"admin": 200, "tA": 200, "pA": 200, "sA": 200, "*": 404}),
-        ("GET", f"/api/exams/{e}/results", None, {"admin": 200, "tA": 200, "*": 404}),
-        ("GET", f"/api/exams/{e}/staff", None, {"admin": 200, "tA": 200, "*": 404}),
+         {"admin": 200, "tA": 200, "pA": 200, "sA": 200, "saA": 200, "*": 404}),
+        ("GET", f"/api/exams/{e}/results", None, {"admin": 200, "tA": 200, "saA": 200, "*": 404}),
+        ("GET", f"/api/exams/{e}/staff", None, {"admin": 200, "tA": 200, "saA": 403, "*": 404}),
         ("POST", f"/api/exams/{e}/staff", {"user_id": ids["tA2"], "duty": "marker"},
-         {"admin": 201, "tA": 201, "tA2": 403, "*": 404}),
+         {"admin": 201, "tA": 201, "tA2": 403, "saA": 403, "*": 404}),
         # tA2 is now a marker (admin added them first): results yes, managing the exam no.
-        ("GET", f"/api/exams/{e}/results", None, {"admin": 200, "tA": 200, "tA2": 200, "*": 404}),
-        ("GET", f"/api/exams/{e}/staff", None, {"admin": 200, "tA": 200, "tA2": 403, "*": 404}),
+        ("GET", f"/api/exams/{e}/results", None, {"admin": 200, "tA": 200, "tA2": 200, "saA": 200, "*": 404}),
+        ("GET", f"/api/exams/{e}/staff", None, {"admin": 200, "tA": 200, "tA2": 403, "saA": 403, "*": 404}),
         ("DELETE", f"/api/exams/{e}/staff/{ids['tA2']}/marker", None,
-         {"admin": 204, "tA": 404, "*": 404}),
+         {"admin": 204, "tA": 404, "saA": 403, "*": 404}),
         # Items: private to the author; shared with the school; the district; locked by a running exam.
         ("GET", f"/api/items/{it['private']}", None, {"admin": 200, "tA": 200, "*": 404}),
         ("GET", f"/api/items/{it['school']}", None,
@@ -148,28 +151,49 @@ def owner_rows(ids: dict[str, Any]) -> list[Row]:
         ("POST", "/api/papers", {"title": "x", "sections": [{"title": "s", "slots": [
             {"item_id": it["private"], "points": 1}]}]}, {"admin": 201, "tA": 201, "*": 404}),
         ("GET", f"/api/papers/{p}", None, {"admin": 200, "tA": 200, "*": 404}),
-        # Classes and students: inside one's own school.
-        ("POST", f"/api/schools/{ids['school_a']}/classes", {"name": "new"},
-         {"admin": 201, "tA": 409, "tA2": 409, "rA": 409, "saA": 409, "tB": 403}),
+        # The organisation: districts and schools for district admins; a school's tree for its admins.
+        ("PATCH", f"/api/districts/{ids['district']}", {"name": "D 区 (renamed)"}, {"admin": 200}),
+        ("PATCH", f"/api/schools/{ids['school_a']}", {"code": "A"}, {"admin": 200}),
+        ("GET", f"/api/schools/{ids['school_a']}/grades", None, {"admin": 200, "saA": 200, "saB": 404}),
+        ("POST", f"/api/schools/{ids['school_a']}/grades", {"name": "G11"}, {"admin": 201, "saA": 409, "saB": 404}),
+        ("PATCH", f"/api/grades/{ids['grade']}", {"entry_year": 2026}, {"admin": 200, "saA": 200, "saB": 404}),
+        ("POST", f"/api/schools/{ids['school_a']}/classes", {"name": "new"}, {"admin": 201, "saA": 409, "saB": 404}),
+        ("PATCH", f"/api/classes/{ids['class_a']}", {"grade_id": ids["grade"]},
+         {"admin": 200, "saA": 200, "saB": 404}),
+        ("GET", f"/api/schools/{ids['school_a']}/assignments", None, {"admin": 200, "saA": 200, "saB": 404}),
+        ("POST", f"/api/classes/{ids['class_a2']}/teachers", {"teacher_id": ids["tA2"], "subject": "physics"},
+         {"admin": 201, "saA": 201, "saB": 404}),
+        ("DELETE", f"/api/classes/{ids['class_a2']}/teachers/{ids['tA2']}/physics", None,
+         {"admin": 204, "saA": 404, "saB": 404}),
+        # Rosters: a school's admins (the file has a header and no rows: nothing changes).
+        ("GET", f"/api/schools/{ids['school_a']}/roster/template", None, {"admin": 200, "saA": 200, "saB": 404}),
+        ("GET", f"/api/schools/{ids['school_a']}/roster/export", None, {"admin": 200, "saA": 200, "saB": 404}),
+        ("POST", f"/api/schools/{ids['school_a']}/roster/preview", {FILES: _empty_roster()},
+         {"admin": 200, "saA": 200, "saB": 404}),
+        ("POST", f"/api/schools/{ids['school_a']}/roster/apply", {FILES: _empty_roster()},
+         {"admin": 200, "saA": 200, "saB": 404}),
+        # Students and exams of a class: the teachers assigned to it and the school's admins.
         ("POST", f"/api/classes/{ids['class_a']}/students", [],
-         {"admin": 200, "tA": 200, "tA2": 200, "rA": 200, "saA": 200, "tB": 404}),
+         {"admin": 200, "tA": 200, "tA2": 404, "rA": 404, "saA": 200, "tB": 404, "saB": 404}),
         ("POST", "/api/exams", _exam_body(ids, ids["class_a"], p),
-         {"admin": 201, "tA": 201, "tA2": 404, "rA": 404, "tB": 404}),
+         {"admin": 201, "tA": 201, "tA2": 404, "rA": 404, "tB": 404, "saA": 404, "saB": 404}),
         # Attempts: the candidate's own; staff who may read the exam's results.
         ("POST", f"/api/exams/{e}/attempt", None,
          {"sA": 200, "sB": 403, "admin": 403, "tA": 403, "tA2": 403, "rA": 403, "pA": 403, "pA2": 403,
           "tB": 403}),
-        ("GET", f"/api/attempts/{a}", None, {"sA": 200, "admin": 200, "tA": 200, "*": 404}),
+        ("GET", f"/api/attempts/{a}", None, {"sA": 200, "admin": 200, "tA": 200, "saA": 200, "*": 404}),
         ("PUT", f"/api/attempts/{a}/answers/{s}", {"response": True, "client_seq": 1},
          {"sA": 200, "sB": 404, "*": 403}),
-        ("GET", f"/api/attempts/{a}/result", None, {"sA": 403, "admin": 200, "tA": 200, "*": 404}),
+        ("GET", f"/api/attempts/{a}/result", None, {"sA": 403, "admin": 200, "tA": 200, "saA": 200, "*": 404}),
         ("POST", f"/api/attempts/{a}/submit", None, {"sA": 200, "sB": 404, "*": 403}),
-        ("POST", f"/api/exams/{e}/release", None, {"admin": 200, "tA": 200, "*": 404}),
-        ("GET", f"/api/attempts/{a}/result", None, {"sA": 200, "admin": 200, "tA": 200, "*": 404}),
+        ("POST", f"/api/exams/{e}/release", None, {"admin": 200, "tA": 200, "saA": 403, "*": 404}),
+        ("GET", f"/api/attempts/{a}/result", None, {"sA": 200, "admin": 200, "tA": 200, "saA": 200, "*": 404}),
         # Accounts: only user managers end another account's sessions (the victim is no caller).
-        ("POST", f"/api/users/{ids['victim']}/deactivate", None, {"admin": 200}),
-        ("POST", f"/api/users/{ids['victim']}/reactivate", None, {"admin": 200}),
-        ("POST", f"/api/users/{ids['victim']}/password", {"password": "another-pass-1"}, {"admin": 200}),
+        # A school admin manages their school's accounts (the victim is a student of school A).
+        ("POST", f"/api/users/{ids['victim']}/deactivate", None, {"admin": 200, "saA": 200, "saB": 404}),
+        ("POST", f"/api/users/{ids['victim']}/reactivate", None, {"admin": 200, "saA": 200, "saB": 404}),
+        ("POST", f"/api/users/{ids['victim']}/password", {"password": "another-pass-1"},
+         {"admin": 200, "saA": 200, "saB": 404}),
         *print_rows(ids),
     ]
 
@@ -189,6 +213,21 @@ def print_rows(ids: dict[str, Any]) -> list[Row]:
     ]
 
 
+FILES = "__files__"  # an owner row body sent as a multipart upload
+
+
+def _empty_roster() -> bytes:
+    return write_roster("students", [])
+
+
+def _request(body: Any) -> dict[str, Any]:
+    if body is None:
+        return {}
+    if isinstance(body, dict) and FILES in body:
+        return {"files": {"file": ("roster.xlsx", body[FILES])}}
+    return {"json": body}
+
+
 def _exam_body(ids: dict[str, Any], class_id: int, paper_id: int) -> dict[str, Any]:
     return {"title": "E2", "paper_id": paper_id, "class_id": class_id, "opens_at": START.isoformat(),
             "closes_at": START.replace(hour=20).isoformat(), "duration_minutes": 30}
@@ -201,6 +240,7 @@ def _template(url: str, ids: dict[str, Any]) -> str:
     known[ids["sha"]] = "sha"
     known.setdefault("1", "file_no")
     known.update({duty.value: "duty" for duty in ExamDuty})
+    known.update({"math": "subject", "physics": "subject"})
     parts = []
     for part in url.split("/"):
         parts.append("{}" if part in known else part)
@@ -223,8 +263,7 @@ def test_route_x_role_x_owner(perm: PermWorld) -> None:
             if want is None:
                 failures.append(f"{method} {url}: no expectation for {who}, whose role may call it")
                 continue
-            kwargs = {} if body is None else {"json": body}
-            r = perm.call(method, url, who, **kwargs)
+            r = perm.call(method, url, who, **_request(body))
             if r.status_code != want or (not granted and r.json()["error"] != "RoleNotAllowed"):
                 failures.append(f"{method} {url} as {who}: want {want}, got {r.status_code} {r.text[:150]}")
     assert failures == [], "\n".join(failures)

@@ -99,7 +99,9 @@ def _fresh_token(fuzz: Fuzzed, role: Role) -> str:
     runtime, clock = fuzz.world.runtime, fuzz.world.clock
     clock.advance(seconds=1)  # strictly after any "tokens valid after" a fuzzed sign-out set
     with session_scope(runtime.session_factory) as session:
-        session.execute(update(User).where(User.id == fuzz.users[role]).values(is_active=True))
+        # A fuzzed password reset may also have set must_change_password (every route then 403s).
+        session.execute(update(User).where(User.id == fuzz.users[role])
+                        .values(is_active=True, must_change_password=False))
         pair = sessions.login(session, runtime.settings, fuzz.users[role], None, clock())
     return pair.access_token
 

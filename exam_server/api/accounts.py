@@ -1,38 +1,36 @@
-"""Schools, classes and accounts (admins create schools and teachers; staff enrol students)."""
+"""Accounts: create, list, enrol into a class, deactivate, reset a password. District admins
+manage every account; a school admin the staff and students of their own school (never an admin
+or another school admin); teachers enrol students into the classes they are assigned to."""
 
-from fastapi import APIRouter
+import secrets
+
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from exam_server import permissions
 from exam_server.api.auth import UserOut
-from exam_server.deps import AdminDep, ClassesDep, RuntimeDep, SchoolsDep, SessionDep, atomic
-from exam_server.errors import NotFound, NotYours, ServiceError
+from exam_server.deps import AdminDep, ClassesDep, RuntimeDep, SessionDep, atomic
+from exam_server.errors import NotFound, ServiceError
 from exam_server.security import hash_password
-from exam_server.services import accounts, sessions
+from exam_server.services import accounts, audit, sessions
 from exam_server.services.imports import run_in_batches
-from models import ClassMembership, Role, School, SchoolClass, User
+from models import ClassMembership, Role, SchoolClass, User
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 
-
-class SchoolIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    district: str | None = None
-
-
-class NamedOut(BaseModel):
-    id: int
-    name: str
+USERNAME = r"^[A-Za-z0-9_.@-]+$"
+# Initial passwords: no look-alikes (0/O, 1/l/I), so one read off a printed list types right.
+PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
-class ClassIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+def initial_password(length: int) -> str:
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(length))
 
 
 class UserIn(BaseModel):
-    username: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")
+    username: str = Field(min_length=1, max_length=100, pattern=USERNAME)
     password: str = Field(min_length=8, max_length=200)
     display_name: str = Field(min_length=1, max_length=200)
     role: Role
@@ -40,34 +38,52 @@ class UserIn(BaseModel):
 
 
 class StudentIn(BaseModel):
-    username: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")
+    username: str = Field(min_length=1, max_length=100, pattern=USERNAME)
     password: str = Field(min_length=8, max_length=200)
     display_name: str = Field(min_length=1, max_length=200)
 
 
-@router.post("/schools", status_code=201)
-@atomic
-def create_school(body: SchoolIn, _: SchoolsDep, session: SessionDep) -> NamedOut:
-    school = accounts.create_school(session, body.name, body.district)
-    return NamedOut(id=school.id, name=school.name)
-
-
-@router.post("/schools/{school_id}/classes", status_code=201)
-@atomic
-def create_class(school_id: int, body: ClassIn, user: ClassesDep, session: SessionDep) -> NamedOut:
-    """A teacher creates classes in their own school only (admins anywhere)."""
-    if not permissions.may_manage_school(user, school_id):
-        raise NotYours(f"school {school_id}: you may create classes only in your own school")
-    klass = accounts.create_class(session, school_id, body.name)
-    return NamedOut(id=klass.id, name=klass.name)
-
-
 @router.post("/users", status_code=201)
 @atomic
-def create_user(body: UserIn, _: AdminDep, runtime: RuntimeDep, session: SessionDep) -> UserOut:
+def create_user(body: UserIn, actor: AdminDep, runtime: RuntimeDep, session: SessionDep) -> UserOut:
+    """District admins create any account; a school admin teachers, staff and students of their school."""
+    if not permissions.may_manage_account(actor, body.role, body.school_id):
+        raise NotFound(f"school_id: you may not create a {body.role} account in school {body.school_id}")
     user = accounts.create_user(session, body.username, body.password, body.role, body.display_name,
                                 body.school_id, runtime.clock())
+    audit.record(session, actor.id, "user.created", "user", user.id, {"role": body.role}, runtime.clock())
     return UserOut.of(user)
+
+
+class UserRow(UserOut):
+    student_number: str | None
+    gender: str | None
+    class_ids: list[int]
+
+
+@router.get("/users")
+def list_users(actor: AdminDep, session: SessionDep, q: str | None = Query(default=None, max_length=100),
+               school_id: int | None = None, class_id: int | None = None, role: Role | None = None,
+               limit: int = Query(default=100, ge=1, le=1000), offset: int = Query(default=0, ge=0)) -> list[UserRow]:
+    """Search the accounts one manages by name, username or student number."""
+    query = select(User).where(permissions.users_clause(actor)).order_by(User.school_id, User.student_number, User.id)
+    if q:
+        like = f"%{q.strip()}%"
+        query = query.where(or_(User.display_name.ilike(like), User.username.ilike(like),
+                                User.student_number.ilike(like)))
+    if school_id is not None:
+        query = query.where(User.school_id == school_id)
+    if class_id is not None:
+        query = query.where(User.id.in_(select(ClassMembership.user_id).where(ClassMembership.class_id == class_id)))
+    if role is not None:
+        query = query.where(User.role == role)
+    users = list(session.scalars(query.limit(limit).offset(offset)))
+    classes: dict[int, list[int]] = {u.id: [] for u in users}
+    for cid, uid in session.execute(select(ClassMembership.class_id, ClassMembership.user_id)
+                                    .where(ClassMembership.user_id.in_(list(classes)))):
+        classes[uid].append(cid)
+    return [UserRow(**UserOut.of(u).model_dump(), student_number=u.student_number, gender=u.gender,
+                    class_ids=sorted(classes[u.id])) for u in users]
 
 
 class RejectedRow(BaseModel):
@@ -115,36 +131,16 @@ def enrol_students(
 
 def _managed_class(session: Session, user: User, class_id: int) -> SchoolClass:
     klass = session.get(SchoolClass, class_id)
-    if klass is None or not permissions.may_manage_school(user, klass.school_id):
-        raise NotFound(f"class {class_id} does not exist in your school")
+    if klass is None or not permissions.may_manage_class(session, user, klass):
+        raise NotFound(f"class {class_id} does not exist among the classes you teach or administer")
     return klass
-
-
-class ClassOut(BaseModel):
-    id: int
-    name: str
-    school_id: int
-    school_name: str
-    students: int
-
-
-@router.get("/classes")
-def list_classes(user: ClassesDep, session: SessionDep) -> list[ClassOut]:
-    """Classes a teacher can schedule for: their school's (an admin sees all)."""
-    counts = (select(ClassMembership.class_id, func.count().label("n")).join(User, User.id == ClassMembership.user_id)
-              .where(User.role == Role.STUDENT).group_by(ClassMembership.class_id).subquery())
-    query = (select(SchoolClass, School.name, func.coalesce(counts.c.n, 0))
-             .join(School, School.id == SchoolClass.school_id)
-             .outerjoin(counts, counts.c.class_id == SchoolClass.id).order_by(School.name, SchoolClass.name)
-             .where(permissions.classes_clause(user)))
-    return [ClassOut(id=k.id, name=k.name, school_id=k.school_id, school_name=school, students=n)
-            for k, school, n in session.execute(query)]
 
 
 @router.post("/users/{user_id}/deactivate")
 @atomic
 def deactivate_user(user_id: int, admin: AdminDep, runtime: RuntimeDep, session: SessionDep) -> UserOut:
     """Disable an account: its sign-ins end at once (access tokens too) and it cannot log in."""
+    audit.record(session, admin.id, "user.deactivated", "user", user_id, None, runtime.clock())
     return UserOut.of(sessions.set_active(session, runtime.sessions, admin, user_id, False, runtime.clock()))
 
 
@@ -152,19 +148,33 @@ def deactivate_user(user_id: int, admin: AdminDep, runtime: RuntimeDep, session:
 @atomic
 def reactivate_user(user_id: int, admin: AdminDep, runtime: RuntimeDep, session: SessionDep) -> UserOut:
     """Enable an account again; tokens from before the deactivation stay dead."""
+    audit.record(session, admin.id, "user.reactivated", "user", user_id, None, runtime.clock())
     return UserOut.of(sessions.set_active(session, runtime.sessions, admin, user_id, True, runtime.clock()))
 
 
 class PasswordResetIn(BaseModel):
-    password: str = Field(min_length=8, max_length=200)
+    password: str | None = Field(default=None, min_length=8, max_length=200)
+
+
+class PasswordResetOut(UserOut):
+    initial_password: str | None = None
 
 
 @router.post("/users/{user_id}/password")
 @atomic
-def reset_password(user_id: int, body: PasswordResetIn, _: AdminDep, runtime: RuntimeDep,
-                   session: SessionDep) -> UserOut:
-    """Set another account's password: its sessions end at once and a sign-in lock on it is lifted."""
-    new_hash = runtime.sessions.passwords.hash(body.password)  # slow on purpose: before the transaction
-    user = sessions.set_password(session, runtime.sessions, user_id, new_hash, runtime.clock())
+def reset_password(user_id: int, admin: AdminDep, runtime: RuntimeDep, session: SessionDep,
+                   body: PasswordResetIn | None = None) -> PasswordResetOut:
+    """Set another account's password (or, with none given, a random one shown once in
+    ``initial_password``): its sessions end at once, a sign-in lock on it is lifted, and the user
+    must choose a new password at the next sign-in."""
+    with runtime.read_session() as read:  # refuse outsiders before the slow hashing
+        sessions.managed_account(read, admin, user_id)
+    chosen = body.password if body is not None else None
+    generated = None if chosen else initial_password(runtime.settings.initial_password_length)
+    new_hash = runtime.sessions.passwords.hash(chosen or generated or "")  # before the transaction
+    sessions.managed_account(session, admin, user_id)
+    user = sessions.set_password(session, runtime.sessions, user_id, new_hash, runtime.clock(), must_change=True)
     runtime.sessions.login_succeeded(user.username)
-    return UserOut.of(user)
+    audit.record(session, admin.id, "user.password_reset", "user", user_id, {"generated": generated is not None},
+                 runtime.clock())
+    return PasswordResetOut(**UserOut.of(user).model_dump(), initial_password=generated)

@@ -39,11 +39,13 @@ class UserOut(BaseModel):
     display_name: str
     school_id: int | None
     is_active: bool = True
+    must_change_password: bool = False
 
     @classmethod
     def of(cls, user: User) -> "UserOut":
-        return cls(id=user.id, username=user.username, role=user.role,
-                   display_name=user.display_name, school_id=user.school_id, is_active=user.is_active)
+        return cls(id=user.id, username=user.username, role=user.role, display_name=user.display_name,
+                   school_id=user.school_id, is_active=user.is_active,
+                   must_change_password=bool(user.must_change_password))
 
 
 class TokensOut(BaseModel):
@@ -128,7 +130,7 @@ def change_password(body: PasswordIn, request: Request, user: SignedInDep, runti
                                   f"try again in {math.ceil(wait)} s", wait)
         raise Unprocessable("current_password: this is not the account's current password")
     new_hash = guards.passwords.hash(body.new_password)
-    sessions.set_password(session, guards, user.id, new_hash, now)
+    sessions.set_password(session, guards, user.id, new_hash, now, must_change=False)
     return _tokens(sessions.login(session, runtime.settings, user.id, None, now))
 
 

@@ -6,9 +6,9 @@ from typing import TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from exam_server.errors import Conflict, NotFound
+from exam_server.errors import Conflict, NotFound, Unprocessable
 from exam_server.security import hash_password
-from models import ClassMembership, Role, School, SchoolClass, User
+from models import ClassMembership, District, Grade, Role, School, SchoolClass, User
 
 T = TypeVar("T")
 
@@ -24,10 +24,10 @@ def create_user(
         password_hash = hash_password(password)
     user = User(username=username, password_hash=password_hash, role=role,
                 display_name=display_name, school_id=school_id, is_active=True, created_at=now)
-    return _insert_unique(session, user, f"username: {username!r} is already taken")
+    return insert_unique(session, user, f"username: {username!r} is already taken")
 
 
-def _insert_unique(session: Session, row: T, conflict: str) -> T:
+def insert_unique(session: Session, row: T, conflict: str) -> T:
     """Insert in a savepoint: a unique clash becomes a Conflict and the rest of the transaction lives."""
     try:
         with session.begin_nested():
@@ -38,16 +38,23 @@ def _insert_unique(session: Session, row: T, conflict: str) -> T:
     return row
 
 
-def create_school(session: Session, name: str, district: str | None) -> School:
-    return _insert_unique(session, School(name=name, district=district),
-                          f"name: a school named {name!r} already exists")
+def create_school(session: Session, name: str, district: str | None, code: str | None = None,
+                  district_id: int | None = None) -> School:
+    if district_id is not None and session.get(District, district_id) is None:
+        raise Unprocessable(f"district_id: district {district_id} does not exist")
+    return insert_unique(session, School(name=name, district=district, code=code, district_id=district_id),
+                         f"name/code: a school named {name!r} or coded {code!r} already exists")
 
 
-def create_class(session: Session, school_id: int, name: str) -> SchoolClass:
+def create_class(session: Session, school_id: int, name: str, grade_id: int | None = None) -> SchoolClass:
     if session.get(School, school_id) is None:
         raise NotFound(f"school {school_id} does not exist")
-    return _insert_unique(session, SchoolClass(school_id=school_id, name=name),
-                          f"name: school {school_id} already has a class named {name!r}")
+    if grade_id is not None:
+        grade = session.get(Grade, grade_id)
+        if grade is None or grade.school_id != school_id:
+            raise Unprocessable(f"grade_id: grade {grade_id} is not a grade of school {school_id}")
+    return insert_unique(session, SchoolClass(school_id=school_id, name=name, grade_id=grade_id),
+                         f"name: school {school_id} already has a class named {name!r}")
 
 
 def add_to_class(session: Session, class_id: int, user_id: int) -> None:

@@ -27,14 +27,14 @@ class ExamInput:
 
 
 def schedule_exam(session: Session, teacher: User, data: ExamInput, now: datetime) -> Exam:
-    """Schedule a paper the teacher may read for a class of their own school."""
+    """Schedule a paper the teacher may read for a class they teach (or administer)."""
     _check_window(data, now)
     paper = load_paper(session, data.paper_id)
     if paper is None or not permissions.may_read_paper(session, teacher, paper, now):
         raise NotFound(f"paper_id: paper {data.paper_id} does not exist or is not yours to use")
     klass = session.get(SchoolClass, data.class_id)
-    if klass is None or not permissions.may_manage_school(teacher, klass.school_id):
-        raise NotFound(f"class_id: class {data.class_id} does not exist in your school")
+    if klass is None or not permissions.may_manage_class(session, teacher, klass):
+        raise NotFound(f"class_id: class {data.class_id} does not exist among the classes you teach")
     exam = Exam(
         title=data.title, paper_id=paper.id, class_id=data.class_id, opens_at=data.opens_at,
         closes_at=data.closes_at, duration_minutes=data.duration_minutes, results_released=False,

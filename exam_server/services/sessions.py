@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from exam_server import permissions
 from exam_server.errors import Conflict, InvalidToken, NotFound, TokenExpired, Unauthenticated
 from exam_server.security import TokenClaims, decode_token, issue_token
 from exam_server.sessions.guards import SessionGuards
@@ -127,9 +128,7 @@ def end_user_sessions(session: Session, guards: SessionGuards, user: User, now: 
 def set_active(session: Session, guards: SessionGuards, actor: User, user_id: int, active: bool,
                now: datetime) -> User:
     """Deactivate (ending the user's sessions at once) or reactivate an account."""
-    user = session.get(User, user_id, with_for_update=True)
-    if user is None:
-        raise NotFound(f"user {user_id} does not exist")
+    user = managed_account(session, actor, user_id)
     if not active and user.id == actor.id:
         raise Conflict("you cannot deactivate your own account")
     user.is_active = active
@@ -138,12 +137,23 @@ def set_active(session: Session, guards: SessionGuards, actor: User, user_id: in
     return user
 
 
-def set_password(session: Session, guards: SessionGuards, user_id: int, new_hash: str, now: datetime) -> User:
-    """A password change or reset (hash made before the transaction): every session of the user ends."""
+def managed_account(session: Session, actor: User, user_id: int) -> User:
+    """Another account the actor may manage (locked for the change); others are not revealed."""
+    user = session.get(User, user_id, with_for_update=True)
+    if user is None or not (user.id == actor.id or permissions.may_manage_account(actor, user.role, user.school_id)):
+        raise NotFound(f"user {user_id} does not exist among the accounts you manage")
+    return user
+
+
+def set_password(session: Session, guards: SessionGuards, user_id: int, new_hash: str, now: datetime,
+                 must_change: bool = False) -> User:
+    """A password change or reset (hash made before the transaction): every session of the user ends.
+    A reset (``must_change``) forces the user to choose their own at the next sign-in."""
     user = session.get(User, user_id, with_for_update=True)
     if user is None:
         raise NotFound(f"user {user_id} does not exist")
     user.password_hash = new_hash
+    user.must_change_password = must_change
     end_user_sessions(session, guards, user, now)
     return user
 

@@ -98,3 +98,31 @@ for _name, _, _ in TEACHER_PAGES:
 def centre_print_page(request: Request) -> Response:
     """Exam-centre printing: tickets, door lists, sign-in sheets, seat charts (a worker job)."""
     return _render(request, "centre_print.html", "centre-print")
+
+
+@router.get("/password", response_class=HTMLResponse)
+def password_page(request: Request) -> Response:
+    """Choose a new password (where an initial or reset password sends the user)."""
+    return _render(request, "password.html", "password")
+
+
+# The admin area (district and school admins): (path segment, template, nav label key).
+ADMIN_PAGES: Final[tuple[tuple[str, str, str], ...]] = (
+    ("org", "admin_org.html", "nav_org"),
+    ("users", "admin_users.html", "nav_users"),
+)
+
+
+def _admin_page(name: str) -> Callable[[Request], Response]:
+    def render(request: Request) -> Response:
+        nav = [{"name": n, "href": f"/admin/{n}", "label": label} for n, _, label in ADMIN_PAGES]
+        template = next((t for n, t, _ in ADMIN_PAGES if n == name), "admin_home.html")
+        return _render(request, template, f"admin page-admin-{name}", {"nav": nav, "current": name})
+
+    render.__name__ = f"admin_{name}"
+    return render
+
+
+router.add_api_route("/admin", _admin_page("home"), methods=["GET"], response_class=HTMLResponse)
+for _name, _, _ in ADMIN_PAGES:
+    router.add_api_route(f"/admin/{_name}", _admin_page(_name), methods=["GET"], response_class=HTMLResponse)

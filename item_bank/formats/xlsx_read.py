@@ -77,12 +77,29 @@ def read_xlsx(data: bytes, limits: ReadLimits | None = None) -> ImportReport:
 Rows = list[tuple[int, tuple[Any, ...]]]
 
 
-def _sheet_rows(data: bytes, limits: ReadLimits) -> Rows:
+def read_sheets(data: bytes, limits: ReadLimits | None = None) -> list[Rows]:
+    """The real rows of every sheet under the same caps as question files (size, archive, rows,
+    columns, cells): for other tabular imports, such as rosters."""
+    check_size(data, "XLSX file")
+    limits = limits or ReadLimits()
     budget = _CellBudget(limits.xlsx_cells, _check_zip(data, limits))
+    workbook = _open(data)
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        return [_real_rows(sheet, limits, budget) for sheet in workbook.worksheets]
+    finally:
+        workbook.close()
+
+
+def _open(data: bytes) -> Any:
+    try:
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
         raise FormatError(f"XLSX file: not a readable workbook ({type(exc).__name__})") from None
+
+
+def _sheet_rows(data: bytes, limits: ReadLimits) -> Rows:
+    budget = _CellBudget(limits.xlsx_cells, _check_zip(data, limits))
+    workbook = _open(data)
     try:
         best: Rows = []
         for sheet in workbook.worksheets:

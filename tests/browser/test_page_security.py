@@ -28,6 +28,7 @@ document.addEventListener("securitypolicyviolation", (e) => {
 });
 """
 TEACHER_PAGES = ("/teacher", "/teacher/bank", "/teacher/import", "/teacher/assemble", "/teacher/exams")
+ADMIN_PAGES = ("/admin", "/admin/org", "/admin/users", "/password")
 
 
 def violations(pg: Any) -> list[str]:
@@ -81,6 +82,16 @@ def test_teacher_pages_run_without_violations(server: Server, watched: Any) -> N
     watched.locator("#search-form button[type=submit]").click()  # a search renders the item table
     watched.locator("#new-item").click()  # and the editor opens
     watched.wait_for_load_state("networkidle")
+    assert violations(watched) == []
+
+
+def test_admin_pages_run_without_violations(server: Server, watched: Any) -> None:
+    base = server.base_url
+    log_in(watched, base, "admin", "admin-pass-1", "/admin")
+    for path in ADMIN_PAGES:
+        visit(watched, f"{base}{path}", "main h1")
+    visit(watched, f"{base}/admin/users", "#user-rows tr")  # the account search has rendered
+    visit(watched, f"{base}/admin/org", "#class-rows tr")
     assert violations(watched) == []
 
 

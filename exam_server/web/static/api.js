@@ -100,6 +100,9 @@ function api(method, path, body) {
     });
   }).then(function (result) {
     if (result.status === 401) { Auth.clear(); throw new AuthError(); }
+    if (result.status === 403 && result.data && result.data.error === "PasswordChangeRequired") {
+      goToPasswordChange();
+    }
     return result;
   });
 
@@ -115,6 +118,21 @@ function api(method, path, body) {
       });
     }, function (err) { throw new NetworkError(String(err)); });
   }
+}
+
+/* The landing page of a role: admins of a district or school /admin, teaching staff /teacher,
+   exam-centre staff /centre/print, everyone else /student. */
+function homeFor(user) {
+  var role = user && user.role;
+  if (["admin", "school_admin"].indexOf(role) >= 0) { return "/admin"; }
+  if (role === "centre_staff") { return "/centre/print"; }
+  return ["teacher", "reviewer"].indexOf(role) >= 0 ? "/teacher" : "/student";
+}
+
+/* An initial or reset password: choose a new one first, then come back here. */
+function goToPasswordChange() {
+  if (location.pathname === "/password") { return; }
+  location.href = "/password?next=" + encodeURIComponent(location.pathname + location.search);
 }
 
 function goToLogin() {

@@ -1,17 +1,11 @@
 /* The sign-in form: POST /api/auth/login, keep the tokens, go to the page for the user's role
-   (teachers and admins: /teacher, exam-centre staff: /centre/print, everyone else: /student) unless ?next= names a page. */
+   (homeFor in api.js) unless ?next= names a page; an initial or reset password goes to /password first. */
 "use strict";
 
 (function () {
   var form = document.getElementById("login-form");
   var button = document.getElementById("login-button");
   var error = document.getElementById("login-error");
-
-  function homeFor(user) {
-    var role = user && user.role;
-    if (role === "centre_staff") { return "/centre/print"; }
-    return ["teacher", "reviewer", "admin"].indexOf(role) >= 0 ? "/teacher" : "/student";
-  }
 
   function nextUrl(user) {
     var next = new URLSearchParams(location.search).get("next") || "";
@@ -51,7 +45,9 @@
         if (resp.status === 429) { throw new Error(fmt("login_too_many", { seconds: waitSeconds(resp, body) })); }
         if (!resp.ok) { throw new Error(resp.status === 401 ? T.login_failed : (body.detail || T.network_error)); }
         Auth.store(body);
-        location.href = nextUrl(body.user);
+        var target = nextUrl(body.user);
+        location.href = body.user && body.user.must_change_password
+          ? "/password?next=" + encodeURIComponent(target) : target;
       });
     }).catch(function (err) {
       setBusy(false);

@@ -16,7 +16,7 @@ var Teacher = (function () {
     var auth = Auth.load();
     if (!auth) { goToLogin(); return false; }
     var role = auth.user && auth.user.role;
-    if (["teacher", "reviewer", "admin"].indexOf(role) < 0) { location.href = "/student"; return false; }
+    if (["teacher", "reviewer", "admin", "school_admin"].indexOf(role) < 0) { location.href = homeFor(auth.user); return false; }
     showUserName();
     var logout = document.getElementById("logout");
     if (logout) { logout.addEventListener("click", signOut); }
