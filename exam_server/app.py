@@ -15,7 +15,20 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import grading
 import item_bank
 from exam_server import body_limit, migrate
-from exam_server.api import accounts, assembly, attempts, auth, bank, exams, interchange, items, papers, printing
+from exam_server.api import (
+    accounts,
+    assembly,
+    attempts,
+    auth,
+    bank,
+    centre,
+    exams,
+    interchange,
+    items,
+    papers,
+    printing,
+    sites,
+)
 from exam_server.clock import Clock, system_clock
 from exam_server.errors import ServiceError
 from exam_server.http_headers import SecurityHeadersMiddleware
@@ -44,7 +57,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock,
                   description="Item bank, computer-based exams and automatic grading.")
     app.state.runtime = runtime
     for router in (auth.router, accounts.router, items.router, bank.router, interchange.router, assembly.router,
-                   papers.router, exams.router, attempts.router, printing.router, pages.router):
+                   papers.router, exams.router, attempts.router, printing.router, sites.router, centre.router,
+                   centre.teacher_router, pages.router):
         app.include_router(router)
     _install_offline_docs(app)  # before /static: the first matching mount wins
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")

@@ -32,6 +32,7 @@ from models import (
     AttemptStep,
     Exam,
     ExamCandidate,
+    ExamSitting,
     FinishReason,
     Item,
     PaperSection,
@@ -56,11 +57,15 @@ def start_or_resume(session: Session, exam: Exam, user_id: int, now: datetime) -
     candidate = session.get(ExamCandidate, (exam.id, user_id))
     if candidate is None:
         raise Forbidden(f"exam {exam.id}: you are not on this exam's roster")
-    if now < exam.opens_at:
-        raise ExamNotOpen(f"exam {exam.id} opens at {exam.opens_at.isoformat()}")
-    if now >= exam.closes_at:
-        raise ExamNotOpen(f"exam {exam.id} closed at {exam.closes_at.isoformat()}")
-    deadline = min(now + timedelta(minutes=exam.duration_minutes + candidate.extra_minutes), exam.closes_at)
+    if candidate.absent:
+        raise Forbidden(f"exam {exam.id}: you are marked absent (缺考); ask the exam centre staff")
+    opens_at, closes_at, where = _window(session, exam, candidate)
+    if now < opens_at:
+        raise ExamNotOpen(f"{where} opens at {opens_at.isoformat()}")
+    if now >= closes_at:
+        raise ExamNotOpen(f"{where} closed at {closes_at.isoformat()}")
+    # start + duration + the candidate's extra time, capped by the end of their window
+    deadline = min(now + timedelta(minutes=exam.duration_minutes + candidate.extra_minutes), closes_at)
     attempt = Attempt(
         exam_id=exam.id, user_id=user_id, state=AttemptState.IN_PROGRESS, started_at=now,
         deadline=deadline, max_score=_paper_max_score(session, exam.paper_id), variant_seed=secrets.randbelow(2**31),
@@ -77,6 +82,14 @@ def start_or_resume(session: Session, exam: Exam, user_id: int, now: datetime) -
     _step(session, attempt.id, StepKind.STARTED, now, actor_id=user_id)
     enqueue_after_commit(session, "close_attempt", attempt.id, delay_seconds=(deadline - now).total_seconds())
     return attempt
+
+
+def _window(session: Session, exam: Exam, candidate: ExamCandidate) -> tuple[datetime, datetime, str]:
+    """The candidate's sitting window if they have one (joint exams), else the exam's."""
+    sitting = session.get(ExamSitting, candidate.sitting_id) if candidate.sitting_id is not None else None
+    if sitting is not None:
+        return sitting.opens_at, sitting.closes_at, f"exam {exam.id}, your sitting {sitting.name!r},"
+    return exam.opens_at, exam.closes_at, f"exam {exam.id}"
 
 
 def _paper_max_score(session: Session, paper_id: int) -> float:
