@@ -34,7 +34,8 @@ def allocate(candidates: list[Candidate], rooms: list[RoomSpec], seed: int, form
     for cand in candidates:
         by_group[cand.group].append(cand.key)
     heap: list[tuple[int, float, int]] = []
-    for group in sorted(by_group):
+    for group in sorted(by_group):  # sorted first: the plan depends on the set, not on input order
+        by_group[group].sort()
         rng.shuffle(by_group[group])
         heap.append((-len(by_group[group]), rng.random(), group))
     heapq.heapify(heap)

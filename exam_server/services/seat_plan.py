@@ -43,7 +43,8 @@ def allocate_exam(session: Session, actor: User, exam: Exam, now: datetime) -> l
     rooms = rooms_of(session, exam.id)
     if not sittings or not rooms:
         raise Unprocessable(f"exam {exam.id}: add a sitting and its rooms before allocating seats")
-    candidates = list(session.scalars(select(ExamCandidate).where(ExamCandidate.exam_id == exam.id)))
+    candidates = list(session.scalars(select(ExamCandidate).where(ExamCandidate.exam_id == exam.id)
+                                      .order_by(ExamCandidate.user_id)))
     _place_in_sittings(candidates, sittings, rooms)
     forms = tuple(f.label for f in forms_of(session, exam.id))
     mode = form_mode(session, exam.id)

@@ -37,6 +37,7 @@ def test_seeded_and_repeatable_and_seed_changes_the_plan() -> None:
     first, again = allocate(cands, rooms, 42), allocate(cands, rooms, 42)
     assert first.seats == again.seats
     assert allocate(cands, rooms, 43).seats != first.seats
+    assert allocate(list(reversed(cands)), rooms, 42).seats == first.seats, "input order does not matter"
 
 
 def test_no_same_class_neighbours_when_classes_are_small() -> None:
