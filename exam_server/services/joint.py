@@ -19,6 +19,7 @@ from exam_server.seating import SchemeError, validate_scheme
 from exam_server.seating.model import FormMode
 from exam_server.services import audit
 from item_bank.papers import freeze_paper, load_paper
+from item_bank.usage import record_usage
 from models import (
     Attempt,
     ClassMembership,
@@ -27,6 +28,7 @@ from models import (
     ExamForm,
     ExamRoom,
     ExamSitting,
+    ItemUsage,
     Paper,
     Role,
     Room,
@@ -66,7 +68,7 @@ def create_joint_exam(session: Session, user: User, data: JointInput, now: datet
                 seat_seed=0)
     session.add(exam)
     session.flush()
-    freeze_paper(session, paper)
+    _freeze_and_record(session, exam, paper, now)
     added = add_targets(session, user, exam, data, now)
     audit.record(session, user.id, "joint.created", "exam", exam.id, {"candidates": added}, now)
     return exam
@@ -78,6 +80,15 @@ def _usable_paper(session: Session, user: User, paper_id: int, now: datetime) ->
     if paper is None or not (user.role == Role.CENTRE_STAFF or permissions.may_read_paper(session, user, paper, now)):
         raise NotFound(f"paper_id: paper {paper_id} does not exist or is not yours to use")
     return paper
+
+
+def _freeze_and_record(session: Session, exam: Exam, paper: Paper, now: datetime) -> None:
+    """Freeze the paper and count its items' exposure once per exam: the keys of a running joint
+    exam are then hidden from other teachers like any exam's (see permissions.items_clause)."""
+    freeze_paper(session, paper)
+    seen = set(session.scalars(select(ItemUsage.item_id).where(ItemUsage.exam_id == exam.id)))
+    items = {slot.item_id for section in paper.sections for slot in section.slots} - seen
+    record_usage(session, items, exam.id, None, now)
 
 
 def add_targets(session: Session, user: User, exam: Exam, data: JointInput, now: datetime) -> int:
@@ -199,7 +210,7 @@ def add_form(session: Session, user: User, exam: Exam, label: str, paper_id: int
         raise Conflict(f"label: exam {exam.id} already has form {label!r}")
     form = ExamForm(exam_id=exam.id, label=label, paper_id=paper.id)
     session.add(form)
-    freeze_paper(session, paper)
+    _freeze_and_record(session, exam, paper, now)
     session.flush()
     audit.record(session, user.id, "joint.form_added", "exam", exam.id, {"label": label, "paper_id": paper.id}, now)
     return form
