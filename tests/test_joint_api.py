@@ -146,3 +146,29 @@ def _row(world: World, exam: int, username: str) -> dict[str, Any]:
 def _id(world: World, exam: int, username: str) -> int:
     return int(_row(world, exam, username)["user_id"])
 
+
+
+def test_forms_alternate_per_seat_and_each_candidate_sits_their_form(world: World) -> None:
+    j = build_joint(world)
+    e, ids = j["exam"], world.ids
+    paper_b = world.ok("POST", "/api/papers", "teacher", json={"title": "B卷", "sections": [
+        {"title": "一", "slots": [{"item_id": ids["items"][2], "points": 1}]}]})
+    world.ok("POST", f"/api/centre/exams/{e}/forms", "centre", json={"label": "A", "paper_id": ids["paper"]})
+    overview = world.ok("POST", f"/api/centre/exams/{e}/forms", "centre",
+                        json={"label": "B", "paper_id": paper_b["id"]})
+    assert overview["form_mode"] == "seat"
+    world.ok("POST", f"/api/centre/exams/{e}/allocate", "centre")
+    plan = world.ok("GET", f"/api/centre/exams/{e}/rooms/{j['exam_rooms'][0]}/plan", "centre")
+    form = {s["seat_no"]: s["form_label"] for s in plan["seats"]}
+    assert [form[n] for n in range(1, 7)] == ["A", "B", "A", "B", "A", "B"], "2 x 3 checkerboard"
+    rows = _candidates(world, e)
+    on_b = next(r["username"] for r in rows if r["form_label"] == "B")
+    on_a = next(r["username"] for r in rows if r["form_label"] == "A")
+    b_slots = [s["slot_id"] for sec in paper_b["sections"] for s in sec["slots"]]
+    attempt = world.ok("POST", f"/api/exams/{e}/attempt", on_b)
+    assert [s["slot_id"] for sec in attempt["paper"]["sections"] for s in sec["slots"]] == b_slots
+    r = world.save(on_b, attempt["attempt_id"], ids["slots"][0], 2, 1)
+    assert r.status_code == 404, "a slot of form A is not part of a form-B attempt"
+    assert world.save(on_b, attempt["attempt_id"], b_slots[0], True, 1).status_code == 200
+    a_attempt = world.ok("POST", f"/api/exams/{e}/attempt", on_a)
+    assert len([s for sec in a_attempt["paper"]["sections"] for s in sec["slots"]]) == len(ids["slots"])
