@@ -18,6 +18,8 @@ var Teacher = (function () {
     var role = auth.user && auth.user.role;
     if (["teacher", "reviewer", "admin"].indexOf(role) < 0) { location.href = "/student"; return false; }
     showUserName();
+    var centre = document.getElementById("centre-link");
+    if (centre) { centre.hidden = role !== "admin"; }  // district admins also run the exam centre
     var logout = document.getElementById("logout");
     if (logout) { logout.addEventListener("click", signOut); }
     return true;
