@@ -260,6 +260,11 @@ def may_read_joint_exam(session: Session, user: User, exam: Exam) -> bool:
         user.role == Role.CENTRE_STAFF and _has_duty(session, exam, user, None))
 
 
+def may_read_joint_audit(session: Session, user: User, exam: Exam) -> bool:
+    """The audit trail of a joint exam: whoever runs it, its creator and all of its staff."""
+    return is_district(user) or exam.created_by == user.id or _has_duty(session, exam, user, None)
+
+
 def teacher_candidates_clause(user: User) -> ColumnElement[bool]:
     """A teacher's part of a joint exam: candidates of the classes they may see."""
     return ExamCandidate.class_id.in_(select(SchoolClass.id).where(classes_clause(user)))

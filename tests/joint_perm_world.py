@@ -47,7 +47,7 @@ def joint_rows(ids: dict[str, Any]) -> list[tuple[str, str, dict[str, Any] | Non
         ("POST", f"{base}/candidates/{sa}/absent", {"absent": False}, runs),
         ("POST", f"{base}/candidates/{sa}/move", {"exam_room_id": er}, runs),
         ("POST", f"{base}/publish", None, {"admin": 200, "cA": 409, "cA2": 404}),
-        ("GET", f"{base}/audit", None, runs),
+        ("GET", f"{base}/audit", None, {"admin": 200, "cA": 200, "*": 404}),
         ("GET", f"/api/teacher/joint-exams/{j}/candidates", None,
          {"admin": 200, "tA": 200, "tA2": 200, "rA": 200, "tB": 404}),
         # Sites and rooms are district-wide places: every centre staff member manages them.

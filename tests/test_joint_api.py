@@ -123,6 +123,11 @@ def test_who_sees_what(world: World) -> None:
     assert sorted(r["username"] for r in part) == [f"s{i}" for i in range(1, 7)], "only the teacher's school"
     assert all(r["seat_no"] for r in part)
     assert world.call("GET", f"/api/centre/exams/{e}", "teacher").status_code == 403
+    assert world.call("GET", f"/api/centre/exams/{e}/audit", "teacher").status_code == 404
+    teacher_id = world.ok("GET", "/api/auth/me", "teacher")["id"]
+    world.ok("POST", f"/api/exams/{e}/staff", "admin", json={"user_id": teacher_id, "duty": "proctor"})
+    assert world.ok("GET", f"/api/centre/exams/{e}/audit", "teacher"), "the exam's staff read its audit trail"
+    assert world.call("GET", f"/api/centre/exams/{e}/audit", "s1").status_code == 404
 
 
 def test_roster_by_student_number_names_the_unknown_ones(world: World) -> None:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from exam_server import permissions
-from exam_server.deps import CentreDep, RuntimeDep, SchedulerDep, SessionDep, atomic
+from exam_server.deps import CentreDep, RuntimeDep, SchedulerDep, SessionDep, SignedInDep, atomic
 from exam_server.errors import NotFound
 from exam_server.services import attendance, joint, seat_plan
 from models import Exam, ExamCandidate, Role, User
@@ -282,8 +282,11 @@ def accommodate(exam_id: int, user_id: int, body: AccommodationsIn, user: Centre
 
 
 @router.get("/{exam_id}/audit")
-def audit_trail(exam_id: int, user: CentreDep, session: SessionDep) -> list[AuditOut]:
-    exam = joint.read_exam(session, user, exam_id)
+def audit_trail(exam_id: int, user: SignedInDep, session: SessionDep) -> list[AuditOut]:
+    """Who changed what and when: readable by the exam's creator and all its staff (proctors too)."""
+    exam = session.get(Exam, exam_id)
+    if exam is None or not permissions.may_read_joint_audit(session, user, exam):
+        raise NotFound(f"exam {exam_id} does not exist")
     return [AuditOut(id=e.id, actor_id=e.actor_id, actor=name, action=e.action, data=e.data, created_at=e.created_at)
             for e, name in attendance.trail(session, exam)]
 
