@@ -181,12 +181,13 @@ def owner_rows(ids: dict[str, Any]) -> list[Row]:
 def print_rows(ids: dict[str, Any]) -> list[Row]:
     """Printing: the district, and exam-centre staff on exams they organise (cA: EP, not E)."""
     ep, job = ids["print_exam"], ids["print_job"]
-    both = {"admin": 200, "cA": 200}
+    both = {"admin": 200, "cA": 200, "cA2": 404}  # cA2: centre staff with no part in EP
     return [
-        ("POST", f"/api/exams/{ep}/print-jobs", {"kind": "door_lists"}, {"admin": 202, "cA": 202}),
-        ("POST", f"/api/exams/{ids['exam']}/print-jobs", {"kind": "door_lists"}, {"admin": 422, "cA": 404}),
+        ("POST", f"/api/exams/{ep}/print-jobs", {"kind": "door_lists"}, {"admin": 202, "cA": 202, "cA2": 404}),
+        ("POST", f"/api/exams/{ids['exam']}/print-jobs", {"kind": "door_lists"},
+         {"admin": 422, "cA": 404, "cA2": 404}),
         ("GET", f"/api/exams/{ep}/print-jobs", None, both),
-        ("GET", f"/api/exams/{ids['exam']}/print-jobs", None, {"admin": 200, "cA": 404}),
+        ("GET", f"/api/exams/{ids['exam']}/print-jobs", None, {"admin": 200, "cA": 404, "cA2": 404}),
         ("GET", f"/api/print-jobs/{job}", None, both),
         ("GET", f"/api/print-jobs/{job}/files/1", None, both),
         ("GET", f"/api/print-jobs/{job}/zip", None, both),
