@@ -21,6 +21,7 @@ from exam_server.api import (
     attempts,
     auth,
     bank,
+    centre,
     exams,
     interchange,
     items,
@@ -28,6 +29,7 @@ from exam_server.api import (
     papers,
     printing,
     roster,
+    sites,
 )
 from exam_server.clock import Clock, system_clock
 from exam_server.errors import ServiceError
@@ -58,7 +60,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock,
     app.state.runtime = runtime
     for router in (auth.router, org.router, accounts.router, roster.router, items.router, bank.router,
                    interchange.router, assembly.router, papers.router, exams.router, attempts.router, printing.router,
-                   pages.router):
+                   sites.router, centre.router, centre.teacher_router, pages.router):
         app.include_router(router)
     _install_offline_docs(app)  # before /static: the first matching mount wins
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")

@@ -65,6 +65,7 @@ class Cap(StrEnum):
     SCHEDULE_EXAMS = "schedule_exams"
     SIT_EXAMS = "sit_exams"
     PRINT_EXAMS = "print_exams"  # admission tickets, door lists, sign-in sheets, seat charts
+    RUN_CENTRE = "run_centre"  # sites, rooms, joint-exam logistics (seats, numbers, attendance)
 
 
 _TEACHING = frozenset({Cap.SIGNED_IN, Cap.MANAGE_CLASSES, Cap.USE_BANK, Cap.BUILD_PAPERS, Cap.SCHEDULE_EXAMS})
@@ -75,7 +76,7 @@ GRANTS: dict[Role, frozenset[Cap]] = {
     Role.REVIEWER: _TEACHING,
     Role.SCHOOL_ADMIN: frozenset({Cap.SIGNED_IN, Cap.MANAGE_CLASSES, Cap.MANAGE_ORG, Cap.MANAGE_USERS,
                                   Cap.SCHEDULE_EXAMS}),
-    Role.CENTRE_STAFF: frozenset({Cap.SIGNED_IN, Cap.PRINT_EXAMS}),
+    Role.CENTRE_STAFF: frozenset({Cap.SIGNED_IN, Cap.PRINT_EXAMS, Cap.RUN_CENTRE}),
     Role.PROCTOR: frozenset({Cap.SIGNED_IN}),
     Role.MARKER: frozenset({Cap.SIGNED_IN}),
     Role.STUDENT: frozenset({Cap.SIGNED_IN, Cap.SIT_EXAMS}),
@@ -166,7 +167,9 @@ def exams_clause(user: User) -> ColumnElement[bool]:
         return true()
     if user.role == Role.STUDENT:
         return Exam.id.in_(select(ExamCandidate.exam_id).where(ExamCandidate.user_id == user.id))
-    if not role_may(user.role, Cap.SCHEDULE_EXAMS):  # proctors, markers, exam-centre staff
+    if user.role == Role.CENTRE_STAFF:
+        return centre_exams_clause(user)
+    if not role_may(user.role, Cap.SCHEDULE_EXAMS):  # proctors, markers
         return Exam.id.in_(_staff_duty(user.id))
     mine = or_(Exam.created_by == user.id, Exam.id.in_(_staff_duty(user.id)))
     if user.role == Role.SCHOOL_ADMIN and user.school_id is not None:
@@ -191,7 +194,7 @@ def may_see_exam(session: Session, user: User, exam: Exam) -> bool:
         return True
     if user.role == Role.STUDENT:
         return session.get(ExamCandidate, (exam.id, user.id)) is not None
-    if role_may(user.role, Cap.SCHEDULE_EXAMS) and exam.created_by == user.id:
+    if (role_may(user.role, Cap.SCHEDULE_EXAMS) or user.role == Role.CENTRE_STAFF) and exam.created_by == user.id:
         return True
     return _of_my_school(session, user, exam) or _has_duty(session, exam, user, None)
 
@@ -300,3 +303,39 @@ def may_print_exam(session: Session, user: User, exam: Exam) -> bool:
     if not role_may(user.role, Cap.PRINT_EXAMS):
         return False
     return exam.created_by == user.id or _has_duty(session, exam, user, MANAGING_DUTIES)
+
+
+# ---- exam centres (考务): sites, rooms and joint-exam logistics ---------------------------------
+#
+# Sites and rooms are district-wide places: every centre_staff member and admin manages them.
+# A joint exam's logistics (sittings, rooms, forms, seats, admission numbers, attendance) are run by
+# admins and by the centre staff who created the exam or are its organisers (exam_staff). Proctors
+# assigned to the exam and teachers whose classes sit it may read (the latter only their part).
+
+def centre_exams_clause(user: User) -> ColumnElement[bool]:
+    """The exams a centre_staff member sees: created, or assigned to in any duty."""
+    return or_(Exam.created_by == user.id, Exam.id.in_(_staff_duty(user.id)))
+
+
+def may_run_joint_exam(session: Session, user: User, exam: Exam) -> bool:
+    if is_district(user):
+        return True
+    if user.role != Role.CENTRE_STAFF:
+        return False
+    return exam.created_by == user.id or _has_duty(session, exam, user, MANAGING_DUTIES)
+
+
+def may_read_joint_exam(session: Session, user: User, exam: Exam) -> bool:
+    """Seat plans, candidates, the audit trail: those who run it and its proctors."""
+    return may_run_joint_exam(session, user, exam) or (
+        user.role == Role.CENTRE_STAFF and _has_duty(session, exam, user, None))
+
+
+def may_read_joint_audit(session: Session, user: User, exam: Exam) -> bool:
+    """The audit trail of a joint exam: whoever runs it, its creator and all of its staff."""
+    return is_district(user) or exam.created_by == user.id or _has_duty(session, exam, user, None)
+
+
+def teacher_candidates_clause(user: User) -> ColumnElement[bool]:
+    """A teacher's part of a joint exam: candidates of the classes they may see."""
+    return ExamCandidate.class_id.in_(select(SchoolClass.id).where(classes_clause(user)))

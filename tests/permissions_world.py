@@ -2,8 +2,9 @@
 
 School A: teacher ``tA`` (owns everything below), teacher ``tA2``, reviewer ``rA``, proctor ``pA``
 (assigned to the exam), proctor ``pA2`` (not assigned), student ``sA`` (on the exam's roster).
-School A also has a school admin ``saA``, exam-centre staff ``cA`` and a marker ``mA`` (none of
-them assigned to the exam; ``cA`` organises the printing exam ``EP``, see ``add_print_world``).
+School A also has a school admin ``saA``, exam-centre staff ``cA`` and ``cA2`` and a marker ``mA``
+(none of them assigned to the exam; ``cA`` organises the printing exam ``EP``, see ``add_print_world``,
+and runs a joint exam of class A1, see joint_perm_world).
 School B: teacher ``tB``, student ``sB``, school admin ``saB``. District admin ``admin`` (district
 ``D``). School A has grade ``G10`` with classes ``A1`` (taught by ``tA``) and ``A2`` (taught by
 ``tA2``); school B class ``B1`` (taught by ``tB``).
@@ -24,9 +25,10 @@ from exam_server.db import session_scope
 from exam_server.services import accounts, print_jobs
 from models import ExamDuty, ExamStaff, Role
 
-USERS = ["admin", "tA", "tA2", "rA", "pA", "pA2", "tB", "sA", "sB", "saA", "cA", "mA", "saB"]
+USERS = ["admin", "tA", "tA2", "rA", "pA", "pA2", "tB", "sA", "sB", "saA", "cA", "mA", "saB", "cA2"]
 ROLE_OF = {"admin": Role.ADMIN, "tA": Role.TEACHER, "tA2": Role.TEACHER, "rA": Role.REVIEWER,
            "saA": Role.SCHOOL_ADMIN, "saB": Role.SCHOOL_ADMIN, "cA": Role.CENTRE_STAFF, "mA": Role.MARKER,
+           "cA2": Role.CENTRE_STAFF,
            "pA": Role.PROCTOR, "pA2": Role.PROCTOR, "tB": Role.TEACHER, "sA": Role.STUDENT, "sB": Role.STUDENT}
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082")
@@ -62,7 +64,7 @@ def build_perm_world(world: World) -> PermWorld:
                         json={"name": "A2", "grade_id": grade})["id"]
     class_b = world.ok("POST", f"/api/schools/{school_b}/classes", "admin", json={"name": "B1"})["id"]
     ids: dict[str, Any] = {"admin": admin_id}
-    for name in ["tA", "tA2", "rA", "pA", "pA2", "tB", "saA", "cA", "mA", "saB"]:
+    for name in ["tA", "tA2", "rA", "pA", "pA2", "tB", "saA", "cA", "mA", "saB", "cA2"]:
         school = school_b if name.endswith("B") else school_a
         ids[name] = world.ok("POST", "/api/users", "admin", json={
             "username": name, "password": PASSWORD, "display_name": name, "role": ROLE_OF[name],

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
+from joint_perm_world import add_joint, joint_rows
 from permissions_world import ROLE_OF, USERS, PermWorld, build_perm_world
 from support import PASSWORD, START, World, make_client, make_runtime
 
@@ -61,6 +62,7 @@ def perm(database_url: str, tmp_path: Path) -> Iterator[PermWorld]:
     clock = ManualClock(START)
     runtime = make_runtime(database_url, tmp_path, clock)
     perm = build_perm_world(World(make_client(runtime), runtime, clock))
+    add_joint(perm)
     # The account deactivate/reactivate act on: ending a caller's own sessions would turn its
     # later calls into 401s.
     perm.ids["victim"] = perm.world.ok("POST", "/api/users", "admin", json={
@@ -71,12 +73,14 @@ def perm(database_url: str, tmp_path: Path) -> Iterator[PermWorld]:
 
 
 def _fill(path: str, ids: dict[str, Any]) -> str:
-    values = {"exam_id": ids["exam"], "item_id": ids["item"]["school"], "paper_id": ids["paper"],
+    joint = path.startswith(("/api/centre/", "/api/teacher/joint-exams"))
+    values = {"exam_id": ids["joint"] if joint else ids["exam"], "site_id": ids["site"], "room_id": ids["room"],
+              "exam_room_id": ids["exam_room"], "item_id": ids["item"]["school"], "paper_id": ids["paper"],
               "class_id": ids["class_a"], "school_id": ids["school_a"], "attempt_id": ids["attempt"],
               "slot_id": ids["slot"], "sha256": ids["sha"], "duty": "marker",
               "job_id": ids["print_job"], "file_no": 1,
               "district_id": ids["district"], "grade_id": ids["grade"], "subject": ids["subject"],
-              "user_id": ids["victim"] if path.startswith("/api/users/") else ids["pA"]}
+              "user_id": ids["victim"] if path.startswith("/api/users/") else ids["sA"] if joint else ids["pA"]}
     return path.format(**values)
 
 
@@ -201,12 +205,13 @@ def owner_rows(ids: dict[str, Any]) -> list[Row]:
 def print_rows(ids: dict[str, Any]) -> list[Row]:
     """Printing: the district, and exam-centre staff on exams they organise (cA: EP, not E)."""
     ep, job = ids["print_exam"], ids["print_job"]
-    both = {"admin": 200, "cA": 200}
+    both = {"admin": 200, "cA": 200, "cA2": 404}  # cA2: centre staff with no part in EP
     return [
-        ("POST", f"/api/exams/{ep}/print-jobs", {"kind": "door_lists"}, {"admin": 202, "cA": 202}),
-        ("POST", f"/api/exams/{ids['exam']}/print-jobs", {"kind": "door_lists"}, {"admin": 422, "cA": 404}),
+        ("POST", f"/api/exams/{ep}/print-jobs", {"kind": "door_lists"}, {"admin": 202, "cA": 202, "cA2": 404}),
+        ("POST", f"/api/exams/{ids['exam']}/print-jobs", {"kind": "door_lists"},
+         {"admin": 422, "cA": 404, "cA2": 404}),
         ("GET", f"/api/exams/{ep}/print-jobs", None, both),
-        ("GET", f"/api/exams/{ids['exam']}/print-jobs", None, {"admin": 200, "cA": 404}),
+        ("GET", f"/api/exams/{ids['exam']}/print-jobs", None, {"admin": 200, "cA": 404, "cA2": 404}),
         ("GET", f"/api/print-jobs/{job}", None, both),
         ("GET", f"/api/print-jobs/{job}/files/1", None, both),
         ("GET", f"/api/print-jobs/{job}/zip", None, both),
@@ -253,7 +258,7 @@ def _normalise(path: str) -> str:
 
 def test_route_x_role_x_owner(perm: PermWorld) -> None:
     caps = {(m, _normalise(p)): cap for m, p, cap in api_routes(perm.world.client.app)}  # type: ignore[arg-type]
-    rows = owner_rows(perm.ids)
+    rows = owner_rows(perm.ids) + joint_rows(perm.ids)
     failures = []
     for method, url, body, expected in rows:
         cap = caps[(method, _template(url, perm.ids))]

@@ -95,15 +95,17 @@ def _visible_attempt(session: Session, attempt_id: int, user: User, lock: bool =
     return attempt
 
 
-def _paper_view(runtime: Runtime, session: Session, exam: Exam) -> dict[str, Any]:
-    view = runtime.paper_views.get(exam.paper_id)
+def _paper_view(runtime: Runtime, session: Session, exam: Exam, user_id: int) -> dict[str, Any]:
+    """The candidate's paper (their form's, on a joint exam with A/B卷), key-free."""
+    paper_id = attempts.paper_id_for(session, exam.id, user_id)
+    view = runtime.paper_views.get(paper_id)
     if view is None:
-        paper = load_paper(session, exam.paper_id)
+        paper = load_paper(session, paper_id)
         if paper is None:
             raise NotFound(f"exam {exam.id}: its paper is gone")
         view = paper_student_view(session, paper)
         if paper.frozen:
-            runtime.paper_views[exam.paper_id] = view
+            runtime.paper_views[paper_id] = view
     return view
 
 
@@ -114,7 +116,7 @@ def _attempt_out(runtime: Runtime, session: Session, attempt: Attempt) -> Attemp
         attempt_id=attempt.id, exam_id=exam.id, exam_title=exam.title, state=attempt.state,
         started_at=attempt.started_at, deadline=attempt.deadline, server_time=runtime.clock(),
         finished_at=attempt.finished_at,
-        paper=with_media_links(variant_view(_paper_view(runtime, session, exam), attempt.variant_seed,
+        paper=with_media_links(variant_view(_paper_view(runtime, session, exam, attempt.user_id), attempt.variant_seed,
                                             exam.shuffle_items, exam.shuffle_options),
                                runtime.settings.signing_key, link_expiry(runtime.clock(), attempt.deadline)),
         answers=[SavedAnswer(slot_id=a.slot_id, response=a.response, client_seq=a.client_seq, saved_at=a.saved_at)

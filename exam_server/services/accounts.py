@@ -3,12 +3,13 @@
 from datetime import datetime
 from typing import TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from exam_server.errors import Conflict, NotFound, Unprocessable
 from exam_server.security import hash_password
-from models import ClassMembership, District, Grade, Role, School, SchoolClass, User
+from models import ClassMembership, District, Exam, ExamCandidate, Grade, Role, School, SchoolClass, User
 
 T = TypeVar("T")
 
@@ -22,9 +23,19 @@ def create_user(
         if password is None:
             raise ValueError("create_user needs a password or a password_hash")
         password_hash = hash_password(password)
+    _refuse_admission_number(session, username)
     user = User(username=username, password_hash=password_hash, role=role,
                 display_name=display_name, school_id=school_id, is_active=True, created_at=now)
     return insert_unique(session, user, f"username: {username!r} is already taken")
+
+
+def _refuse_admission_number(session: Session, username: str) -> None:
+    """Candidates sign in with published admission numbers too: a username must not be one."""
+    taken = session.scalar(select(ExamCandidate.exam_id).join(Exam, Exam.id == ExamCandidate.exam_id)
+                           .where(ExamCandidate.admission_no == username, Exam.admission_published_at.is_not(None))
+                           .limit(1))
+    if taken is not None:
+        raise Conflict(f"username: {username!r} is a published admission number of exam {taken}; choose another")
 
 
 def insert_unique(session: Session, row: T, conflict: str) -> T:

@@ -32,6 +32,8 @@ from models import (
     AttemptStep,
     Exam,
     ExamCandidate,
+    ExamForm,
+    ExamSitting,
     FinishReason,
     Item,
     PaperSection,
@@ -56,14 +58,19 @@ def start_or_resume(session: Session, exam: Exam, user_id: int, now: datetime) -
     candidate = session.get(ExamCandidate, (exam.id, user_id))
     if candidate is None:
         raise Forbidden(f"exam {exam.id}: you are not on this exam's roster")
-    if now < exam.opens_at:
-        raise ExamNotOpen(f"exam {exam.id} opens at {exam.opens_at.isoformat()}")
-    if now >= exam.closes_at:
-        raise ExamNotOpen(f"exam {exam.id} closed at {exam.closes_at.isoformat()}")
-    deadline = min(now + timedelta(minutes=exam.duration_minutes + candidate.extra_minutes), exam.closes_at)
+    if candidate.absent:
+        raise Forbidden(f"exam {exam.id}: you are marked absent (缺考); ask the exam centre staff")
+    opens_at, closes_at, where = _window(session, exam, candidate)
+    if now < opens_at:
+        raise ExamNotOpen(f"{where} opens at {opens_at.isoformat()}")
+    if now >= closes_at:
+        raise ExamNotOpen(f"{where} closed at {closes_at.isoformat()}")
+    # start + duration + the candidate's extra time, capped by the end of their window
+    deadline = min(now + timedelta(minutes=exam.duration_minutes + candidate.extra_minutes), closes_at)
     attempt = Attempt(
         exam_id=exam.id, user_id=user_id, state=AttemptState.IN_PROGRESS, started_at=now,
-        deadline=deadline, max_score=_paper_max_score(session, exam.paper_id), variant_seed=secrets.randbelow(2**31),
+        deadline=deadline, max_score=_paper_max_score(session, paper_id_for(session, exam.id, user_id)),
+        variant_seed=secrets.randbelow(2**31),
     )
     try:
         with session.begin_nested():
@@ -77,6 +84,14 @@ def start_or_resume(session: Session, exam: Exam, user_id: int, now: datetime) -
     _step(session, attempt.id, StepKind.STARTED, now, actor_id=user_id)
     enqueue_after_commit(session, "close_attempt", attempt.id, delay_seconds=(deadline - now).total_seconds())
     return attempt
+
+
+def _window(session: Session, exam: Exam, candidate: ExamCandidate) -> tuple[datetime, datetime, str]:
+    """The candidate's sitting window if they have one (joint exams), else the exam's."""
+    sitting = session.get(ExamSitting, candidate.sitting_id) if candidate.sitting_id is not None else None
+    if sitting is not None:
+        return sitting.opens_at, sitting.closes_at, f"exam {exam.id}, your sitting {sitting.name!r},"
+    return exam.opens_at, exam.closes_at, f"exam {exam.id}"
 
 
 def _paper_max_score(session: Session, paper_id: int) -> float:
@@ -105,34 +120,46 @@ def _ensure_open(attempt: Attempt, now: datetime) -> None:
 
 
 class SlotCatalog:
-    """slot id -> (item type, definition) per exam, loaded once in one query.
+    """slot id -> (item type, definition) per paper, loaded once in one query.
 
-    Safe to keep for the life of the process: an exam's paper and items are frozen when it is
-    scheduled, and edits to a frozen item become a new item row.
+    Safe to keep for the life of the process: an exam's papers (its own and its forms') and items
+    are frozen when it is scheduled, and edits to a frozen item become a new item row. An exam with
+    forms (A/B卷) looks up the candidate's form on each save (a primary-key read).
     """
 
     def __init__(self) -> None:
-        self._by_exam: dict[int, dict[int, tuple[str, dict[str, Any]]]] = {}
+        self._by_paper: dict[int, dict[int, tuple[str, dict[str, Any]]]] = {}
+        self._exam_paper: dict[int, int | None] = {}  # exam -> its paper, None when it has forms
         self._lock = threading.Lock()
 
     def item_for(self, session: Session, attempt: Attempt, slot_id: int) -> tuple[str, dict[str, Any]]:
-        slots = self._by_exam.get(attempt.exam_id)
+        paper_id = self._paper_of(session, attempt)
+        slots = self._by_paper.get(paper_id)
         if slots is None:
-            slots = self._load(session, attempt.exam_id)
+            slots = self._load(session, paper_id)
             with self._lock:
-                self._by_exam[attempt.exam_id] = slots
+                self._by_paper[paper_id] = slots
         if slot_id not in slots:
             raise NotFound(f"slot {slot_id} is not part of attempt {attempt.id}'s paper")
         return slots[slot_id]
 
+    def _paper_of(self, session: Session, attempt: Attempt) -> int:
+        if attempt.exam_id not in self._exam_paper:
+            exam = session.get(Exam, attempt.exam_id)
+            assert exam is not None
+            has_forms = session.scalar(select(ExamForm.id).where(ExamForm.exam_id == exam.id).limit(1)) is not None
+            with self._lock:
+                self._exam_paper[attempt.exam_id] = None if has_forms else exam.paper_id
+        known = self._exam_paper[attempt.exam_id]
+        return known if known is not None else paper_id_for(session, attempt.exam_id, attempt.user_id)
+
     @staticmethod
-    def _load(session: Session, exam_id: int) -> dict[int, tuple[str, dict[str, Any]]]:
+    def _load(session: Session, paper_id: int) -> dict[int, tuple[str, dict[str, Any]]]:
         rows = session.execute(
             select(PaperSlot.id, Item.type, Item.definition)
             .join(PaperSection, PaperSection.id == PaperSlot.section_id)
-            .join(Exam, Exam.paper_id == PaperSection.paper_id)
             .join(Item, Item.id == PaperSlot.item_id)
-            .where(Exam.id == exam_id)
+            .where(PaperSection.paper_id == paper_id)
         )
         return {slot_id: (item_type, definition) for slot_id, item_type, definition in rows}
 
@@ -143,6 +170,20 @@ class AnswerLimits:
 
     per_type: grading.ResponseLimits = field(default_factory=grading.ResponseLimits)
     attempt_chars: int = 500_000
+
+
+def paper_id_for(session: Session, exam_id: int, user_id: int) -> int:
+    """The paper a candidate sits: their form's (joint exams with A/B卷), else the exam's."""
+    form_paper = session.scalar(
+        select(ExamForm.paper_id).join(ExamCandidate, (ExamCandidate.exam_id == ExamForm.exam_id)
+                                       & (ExamCandidate.form_label == ExamForm.label))
+        .where(ExamCandidate.exam_id == exam_id, ExamCandidate.user_id == user_id))
+    if form_paper is not None:
+        return int(form_paper)
+    paper_id = session.scalar(select(Exam.paper_id).where(Exam.id == exam_id))
+    if paper_id is None:
+        raise NotFound(f"exam {exam_id} does not exist")
+    return int(paper_id)
 
 
 def save_response(
@@ -247,8 +288,7 @@ def grade(session: Session, attempt_id: int, now: datetime) -> None:
     attempt = session.get(Attempt, attempt_id, populate_existing=True)
     if attempt is None or attempt.state != AttemptState.SUBMITTED:
         return
-    exam = session.get(Exam, attempt.exam_id)
-    paper = load_paper(session, exam.paper_id) if exam else None
+    paper = load_paper(session, paper_id_for(session, attempt.exam_id, attempt.user_id))
     if paper is None:
         raise NotFound(f"attempt {attempt_id}: its paper no longer exists")
     items = paper_items(session, paper)

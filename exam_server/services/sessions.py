@@ -25,7 +25,7 @@ from exam_server.security import TokenClaims, decode_token, issue_token
 from exam_server.sessions.guards import SessionGuards
 from exam_server.sessions.passwords import Passwords
 from exam_server.settings import Settings
-from models import RefreshToken, User
+from models import Exam, ExamCandidate, RefreshToken, User
 
 REUSE_GRACE = timedelta(seconds=30)
 WRONG_LOGIN = "username or password is wrong"
@@ -53,13 +53,24 @@ def authenticate(read_session: Session, passwords: Passwords, username: str, pas
     Unknown and disabled users cost one verify too (against a dummy hash): the answer and its
     timing must not reveal which usernames exist.
     """
-    user = read_session.scalars(select(User).where(User.username == username)).first()
+    user = read_session.scalars(select(User).where(User.username == username)).first() or _by_admission_no(
+        read_session, username)
     if user is None or not user.is_active:
         passwords.verify_dummy(password)
         raise Unauthenticated(WRONG_LOGIN)
     if not passwords.verify(user.password_hash, password):
         raise Unauthenticated(WRONG_LOGIN)
     return user.id, passwords.hash(password) if passwords.needs_rehash(user.password_hash) else None
+
+
+def _by_admission_no(read_session: Session, number: str) -> User | None:
+    """A candidate signing in with a published admission number (准考证号). A username always wins:
+    publishing refuses numbers equal to a username or to another person's published number, and a
+    new username equal to a published number is refused, so at most one user matches."""
+    owners = list(read_session.scalars(
+        select(ExamCandidate.user_id).join(Exam, Exam.id == ExamCandidate.exam_id)
+        .where(ExamCandidate.admission_no == number, Exam.admission_published_at.is_not(None)).distinct().limit(2)))
+    return read_session.get(User, owners[0]) if len(owners) == 1 else None
 
 
 def login(session: Session, settings: Settings, user_id: int, new_hash: str | None, now: datetime) -> TokenPair:

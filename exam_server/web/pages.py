@@ -66,6 +66,12 @@ def exam_page(request: Request, exam_id: int) -> Response:
     return _render(request, "exam.html", "exam", {"exam_id": exam_id})
 
 
+@router.get("/centre", response_class=HTMLResponse)
+def centre_page(request: Request) -> Response:
+    """The exam centre (考务): centre staff and admins (the page checks the role; the API decides)."""
+    return _render(request, "centre.html", "centre")
+
+
 # The teacher's pages: (path segment, template, nav label key). The first is the landing page.
 TEACHER_PAGES: Final[tuple[tuple[str, str, str], ...]] = (
     ("bank", "teacher_bank.html", "nav_bank"),

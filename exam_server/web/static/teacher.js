@@ -18,6 +18,8 @@ var Teacher = (function () {
     var role = auth.user && auth.user.role;
     if (["teacher", "reviewer", "admin", "school_admin"].indexOf(role) < 0) { location.href = homeFor(auth.user); return false; }
     showUserName();
+    var centre = document.getElementById("centre-link");
+    if (centre) { centre.hidden = role !== "admin"; }  // district admins also run the exam centre
     var logout = document.getElementById("logout");
     if (logout) { logout.addEventListener("click", signOut); }
     return true;
