@@ -94,9 +94,12 @@ def number_seats(seating: Seating, rooms: list[RoomSpec]) -> tuple[dict[int, str
     return numbers, 0 if len(set(numbers.values())) == len(rows) else 1
 
 
-# ---- tickets: the `print` helper adds render_ticket_sample(n) here -------------------------------
-# def render_ticket_sample(n: int) -> float: ...   -> report["tickets_per_s"]
-# ---------------------------------------------------------------------------------------------------
+def ticket_figures(n: int) -> dict[str, Any]:
+    """Admission-ticket pages per second on one core (bench/district_print.py), with its baseline."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from district_print import render_ticket_sample  # noqa: PLC0415 - a sibling script, not a package
+
+    return render_ticket_sample(n)
 
 
 def run_pure(args: argparse.Namespace) -> dict[str, Any]:
@@ -139,8 +142,11 @@ def main() -> None:
     parser.add_argument("--rooms", type=int, default=2_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--database-url", default=None, help="also run the service path on this database")
+    parser.add_argument("--tickets", type=int, default=3000, help="ticket pages to render for tickets_per_s (0: skip)")
     args = parser.parse_args()
     report = run_pure(args)
+    if args.tickets:
+        report.update(ticket_figures(args.tickets))
     if args.database_url:
         from bench.district_db import run_db  # noqa: PLC0415 - only with --database-url
         report.update(run_db(args))
