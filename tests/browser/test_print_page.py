@@ -57,6 +57,8 @@ def test_centre_staff_print_tickets_and_download_a_pdf(server: Server, page: Any
     page.locator("#username").fill(CENTRE)
     page.locator("#password").fill(CENTRE_PASSWORD)
     page.locator("#login-button").click()
+    page.wait_for_url(f"{base}/centre")
+    page.get_by_role("link", name={"zh": "考务打印", "en": "Printing"}[lang]).click()
     page.wait_for_url(f"{base}/centre/print")
     expect(page.locator(f'#print-exam option[value="{exam_id}"]')).to_have_count(1)
     page.locator("#print-exam").select_option(str(exam_id))

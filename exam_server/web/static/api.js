@@ -125,7 +125,7 @@ function api(method, path, body) {
 function homeFor(user) {
   var role = user && user.role;
   if (["admin", "school_admin"].indexOf(role) >= 0) { return "/admin"; }
-  if (role === "centre_staff") { return "/centre/print"; }
+  if (role === "centre_staff") { return "/centre"; }
   return ["teacher", "reviewer"].indexOf(role) >= 0 ? "/teacher" : "/student";
 }
 
