@@ -5,12 +5,15 @@ violation on the way. Screenshots go to ``var/screenshots/``."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from pypdf import PdfReader
 
 from tests.browser_support import Server, api_token, require_browser, shot
 
@@ -106,6 +109,24 @@ def test_centre_sets_up_allocates_publishes_and_shows_the_seat_plan(server: Serv
     expect(page.locator("#candidate-table tr[data-user]").first.get_by_role("button", name="取消缺考")).to_be_visible()
     shot(page, "centre-seat-plan.png")
     assert page.evaluate("window.__cspViolations") == []
+
+    # Print the admission tickets of this joint exam and check the first room's PDF.
+    page.get_by_role("link", name="考务打印").click()
+    page.wait_for_url(f"{base}/centre/print")
+    choice = page.locator("#print-exam option", has_text="期末联考")
+    expect(choice).to_have_count(1)
+    page.locator("#print-exam").select_option(str(choice.get_attribute("value")))
+    page.locator("#print-kind").select_option("tickets")
+    page.locator("#print-group").select_option("room")
+    page.locator("#print-start").click()
+    expect(page.locator("#print-job")).to_have_attribute("data-status", "done", timeout=60000)
+    with page.expect_download() as info:
+        page.locator("#print-files button").first.click()
+    pdf = PdfReader(io.BytesIO(Path(info.value.path()).read_bytes()))
+    assert len(pdf.pages) >= 1 and number in "".join(p.extract_text() for p in pdf.pages)
+    assert page.evaluate("window.__cspViolations") == []
+    page.get_by_role("link", name="考务中心").click()
+    page.wait_for_url(f"{base}/centre")
 
     page.get_by_role("button", name="退出登录").click()
     page.wait_for_url(f"{base}/login")
