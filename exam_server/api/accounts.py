@@ -68,9 +68,10 @@ def list_users(actor: AdminDep, session: SessionDep, q: str | None = Query(defau
     """Search the accounts one manages by name, username or student number."""
     query = select(User).where(permissions.users_clause(actor)).order_by(User.school_id, User.student_number, User.id)
     if q:
-        like = f"%{q.strip()}%"
-        query = query.where(or_(User.display_name.ilike(like), User.username.ilike(like),
-                                User.student_number.ilike(like)))
+        term = q.strip()  # autoescape: % and _ are matched as themselves, not as wildcards
+        query = query.where(or_(User.display_name.icontains(term, autoescape=True),
+                                User.username.icontains(term, autoescape=True),
+                                User.student_number.icontains(term, autoescape=True)))
     if school_id is not None:
         query = query.where(User.school_id == school_id)
     if class_id is not None:
