@@ -6,16 +6,13 @@ deleted, and a room in use cannot shrink below the seats already given out.
 """
 
 from dataclasses import dataclass
-from typing import TypeVar
 
 from sqlalchemy import exists, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from exam_server.errors import Conflict, NotFound, Unprocessable
+from exam_server.services.accounts import insert_unique
 from models import ExamCandidate, ExamRoom, Room, School, Site
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -51,7 +48,7 @@ def save_site(session: Session, data: SiteInput, site: Site | None = None) -> Si
         raise NotFound(f"school_id: school {data.school_id} does not exist")
     site = site or Site()
     site.name, site.code, site.school_id, site.address = data.name, data.code, data.school_id, data.address
-    return _flush_unique(session, site, f"code: a site with code {data.code!r} already exists")
+    return insert_unique(session, site, f"code: a site with code {data.code!r} already exists")
 
 
 def delete_site(session: Session, site: Site) -> None:
@@ -90,7 +87,7 @@ def save_room(session: Session, site_id: int, data: RoomInput, room: Room | None
                            f"{room.rows} x {room.cols} grid; keep the grid and at least {used} seats")
     room = room or Room(site_id=site_id)
     room.code, room.name, room.rows, room.cols, room.capacity = data.code, data.name, data.rows, data.cols, capacity
-    return _flush_unique(session, room, f"code: site {site_id} already has a room {data.code!r}")
+    return insert_unique(session, room, f"code: site {site_id} already has a room {data.code!r}")
 
 
 def delete_room(session: Session, room: Room) -> None:
@@ -101,13 +98,3 @@ def delete_room(session: Session, room: Room) -> None:
 def _refuse_if_used(session: Session, room: Room) -> None:
     if session.scalar(select(exists().where(ExamRoom.room_id == room.id))):
         raise Conflict(f"room {room.id} ({room.code}) is used by an exam; remove it from the exam first")
-
-
-def _flush_unique(session: Session, row: T, conflict: str) -> T:
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError as exc:
-        raise Conflict(conflict) from exc
-    return row
