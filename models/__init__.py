@@ -13,10 +13,15 @@ from models.item import EnemySet, EnemySetMember, Item, ItemKnowledgePoint, Item
 from models.org import District, Grade, Room, School, SchoolClass, Site, TeacherAssignment
 from models.paper import Paper, PaperSection, PaperSlot
 from models.printing import PrintJob
+from models.scanning import AnswerCrop, AnswerSheet, ScanBatch, ScanPage
 from models.user import ClassMembership, RefreshToken, User
 
 __all__ = [
     "PrintJob",
+    "AnswerCrop",
+    "AnswerSheet",
+    "ScanBatch",
+    "ScanPage",
     "Attempt",
     "AttemptAnswer",
     "AttemptState",

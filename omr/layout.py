@@ -68,7 +68,8 @@ class Alignment(_Strict):
     @model_validator(mode="after")
     def _method_has_what_it_needs(self) -> Alignment:
         if self.method == AlignMethod.MARKERS and len(self.markers) < 3:
-            raise ValueError("alignment by markers needs 3 or 4 markers (top-left, top-right, bottom-right, bottom-left)")
+            raise ValueError("alignment by markers needs 3 or 4 markers (top-left, top-right, bottom-right, "
+                             "bottom-left)")
         if self.method == AlignMethod.REFERENCE and not self.reference_image:
             raise ValueError("alignment by reference needs reference_image")
         return self
@@ -184,7 +185,8 @@ class SheetLayout(_Strict):
             raise ValueError(f"page_no {self.page_no} > pages {self.pages}")
         for block in self.bubble_blocks:
             last = block.bubble_centre(len(block.fields) - 1, len(block.labels) - 1)
-            if last[0] + block.bubble_width / 2 > self.page.width or last[1] + block.bubble_height / 2 > self.page.height:
+            right, bottom = last[0] + block.bubble_width / 2, last[1] + block.bubble_height / 2
+            if right > self.page.width or bottom > self.page.height:
                 raise ValueError(f"block {block.id} runs off the page")
         for region in self.regions:
             if region.x + region.width > self.page.width or region.y + region.height > self.page.height:
