@@ -165,7 +165,7 @@ class QrBox(_Strict):
 
 
 class SheetLayout(_Strict):
-    version: Literal[1] = LAYOUT_VERSION
+    version: Literal[1] = 1
     name: Annotated[str, Field(min_length=1, max_length=200)]
     page: PageSize = PageSize()
     page_no: Annotated[int, Field(ge=1)] = 1
