@@ -1,0 +1,338 @@
+"""OMR on synthetic scans: reading speed on one core, bubble and admission-number errors, exceptions.
+
+    .venv/bin/python bench/omr.py [--sheets 300] [--dpi 200] [--seed 1] [--mixed-dpi] [--keep-dir]
+    .venv/bin/python bench/omr.py --sheets 40 --dir /tmp/omr-bench     # reuse/keep generated sheets
+
+1. **generate** (not timed for the figures): the sample A4 sheet (``omr.synth.sample``: 60
+   single-choice items, 5 multiple-response items, an 8-digit admission grid, the absent mark, two
+   subjective boxes, QR code) is rendered at 300 dpi, filled from random answers with the mark mix of
+   ``omr.synth.fill.MarkMix`` (pen, pencil, partial, ticks, crosses, faint, erased-and-remarked,
+   stray marks, scribbles) and printed-and-scanned by ``omr.synth.degrade`` (scanner: skew, border,
+   90/180/270 feeds, blur, noise, JPEG; phone: perspective, scale, uneven light, shadow, motion
+   blur, JPEG; a smudged corner marker on some) at ``--dpi``, written as PNG/JPEG files plus
+   ``truth.json``.
+2. **read** in this one process with ``cv2.setNumThreads(1)`` and one BLAS/OpenMP thread: for each
+   file, bytes from disk -> ``omr.load.load_pages`` -> ``omr.reader.read_page``. The timed part is
+   exactly that; ``sheets_per_s_per_core`` uses this process's CPU time (wall time is reported too).
+3. **score** against the truth. A field read with a definite value (status ok/blank) that differs
+   from the truth is a bubble error; a field sent to a person (multiple/ambiguous) is an exception,
+   expected when the truth calls the field ambiguous (faint, ticked, multiple, erased). A page
+   accepted (not blocked) with an admission number other than the truth's counts in
+   ``id_wrong_accepted``. Pages blocked or failed are exception sheets: their fields are not scored.
+4. **baseline**, measured in the same run on the same rectified pages (the reader's
+   ``PageReading.image``): a fixed global threshold, as OMRChecker-style tools do: a bubble is marked
+   when the mean darkness of its inner 80 % exceeds 0.5; a single-choice field with two marks is
+   sent to a person (those tools flag multi-marked sheets), everything else is taken as read.
+
+The last stdout line is one JSON object: ``sheets``, ``sheets_per_s_per_core``,
+``bubble_error_rate`` (field errors / fields scored), ``id_wrong_accepted``, ``exception_sheets``,
+the targets and whether each is met, the baseline's figures (``baseline_*``), and breakdowns by
+truth class and by degradation. Exit status 0 when every target is met, 1 otherwise, 2 when the
+reader is not available (the generator still ran).
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import shutil  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections import Counter  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from omr.layout import BlockKind, BubbleBlock, SheetLayout  # noqa: E402
+from omr.sheet_code import SheetCode  # noqa: E402
+from omr.synth.batch import Batch, generate_batch, read_truth  # noqa: E402
+from omr.synth.fill import SheetTruth  # noqa: E402
+from omr.synth.sample import sample_code, sample_layout  # noqa: E402
+
+TARGET_SHEETS_PER_S = 15.0
+TARGET_BUBBLE_ERROR_RATE = 1e-4
+TARGET_ID_WRONG = 0
+FIXED_THRESHOLD = 0.5
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def generate(args: argparse.Namespace, folder: Path) -> tuple[Batch, float]:
+    if (folder / "truth.json").exists():
+        batch = read_truth(folder)
+        if len(batch.sheets) >= args.sheets:
+            batch.sheets = batch.sheets[:args.sheets]
+            log(f"reusing {len(batch.sheets)} sheets in {folder}")
+            return batch, 0.0
+    start = time.perf_counter()
+    dpi: float | tuple[float, ...] = (150.0, 200.0, 300.0) if args.mixed_dpi else float(args.dpi)
+
+    def progress(done: int, total: int) -> None:
+        if done % 50 == 0 or done == total:
+            log(f"generated {done}/{total}")
+
+    batch = generate_batch(sample_layout(), folder, count=args.sheets, seed=args.seed, dpi=dpi,
+                           code=sample_code(args.exam_id), progress=progress)
+    return batch, time.perf_counter() - start
+
+
+def fixed_threshold_fields(image: np.ndarray, px_per_mm: float, layout: SheetLayout) -> dict[tuple[str, str], str | None]:
+    """The baseline: mean darkness of each bubble's inner 80 % > 0.5 means marked (None: flagged)."""
+    out: dict[tuple[str, str], str | None] = {}
+    for block in layout.bubble_blocks:
+        for f, name in enumerate(block.fields):
+            marked = [label for o, label in enumerate(block.options_of(f))
+                      if _darkness(image, px_per_mm, block, f, o) > FIXED_THRESHOLD]
+            one = block.kind in (BlockKind.SINGLE, BlockKind.DIGITS, BlockKind.ABSENT)
+            out[(block.id, name)] = None if one and len(marked) > 1 else "".join(marked)
+    return out
+
+
+def _darkness(image: np.ndarray, s: float, block: BubbleBlock, f: int, o: int) -> float:
+    x, y = block.bubble_centre(f, o)
+    hw, hh = block.bubble_width / 2 * s * 0.8, block.bubble_height / 2 * s * 0.8
+    x0, y0 = int(round(x * s - hw)), int(round(y * s - hh))
+    patch = image[max(0, y0):max(0, y0) + int(round(2 * hh)) + 1, max(0, x0):max(0, x0) + int(round(2 * hw)) + 1]
+    if patch.size == 0:
+        return 0.0
+    mask = np.zeros(patch.shape[:2], np.uint8)
+    cv2.ellipse(mask, (patch.shape[1] // 2, patch.shape[0] // 2), (max(1, int(hw)), max(1, int(hh))), 0, 0, 360,
+                255, -1)
+    return float(1.0 - cv2.mean(patch, mask)[0] / 255.0)
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.fields = 0
+        self.bubbles = 0
+        self.errors = 0
+        self.field_exceptions = 0
+        self.field_exceptions_expected = 0
+        self.errors_by_class: Counter[str] = Counter()
+        self.errors_by_degradation: Counter[str] = Counter()
+        self.id_wrong_accepted = 0
+        self.id_exceptions = 0
+        self.examples: list[str] = []
+
+    def field(self, truth_value: str, truth_cls: str, ambiguous: bool, options: int, read: str | None,
+              effects: list[str], where: str) -> None:
+        self.fields += 1
+        self.bubbles += options
+        if read is None:
+            self.field_exceptions += 1
+            self.field_exceptions_expected += ambiguous
+        elif read != truth_value:
+            self.errors += 1
+            self.errors_by_class[truth_cls] += 1
+            for e in effects:
+                self.errors_by_degradation[e] += 1
+            if len(self.examples) < 12:
+                self.examples.append(f"{where}: read {read!r}, truth {truth_value!r} ({truth_cls})")
+
+
+def score_page(reading: Any, truth: SheetTruth, layout: SheetLayout, effects: list[str], file: str,
+               tally: Tally) -> bool:
+    """Score one accepted page; returns True when any field was sent to a person."""
+    from omr.reading import FieldStatus
+
+    truths = {(t.block, t.field): t for t in truth.fields}
+    sizes = {(b.id, name): len(b.options_of(f)) for b in layout.bubble_blocks for f, name in enumerate(b.fields)}
+    seen = set()
+    any_exception = False
+    for fr in reading.fields:
+        t = truths.get((fr.block, fr.field))
+        if t is None or t.kind not in (BlockKind.SINGLE, BlockKind.MULTIPLE):
+            continue
+        seen.add((fr.block, fr.field))
+        sent = fr.status in (FieldStatus.MULTIPLE, FieldStatus.AMBIGUOUS)
+        any_exception |= sent
+        tally.field(t.value, str(t.cls), t.ambiguous, sizes[(fr.block, fr.field)], None if sent else fr.value,
+                    effects, f"{file} {fr.block}/{fr.field}")
+    for key, t in truths.items():  # a field the reader did not report is an error
+        if t.kind in (BlockKind.SINGLE, BlockKind.MULTIPLE) and key not in seen:
+            tally.field(t.value, str(t.cls), t.ambiguous, sizes[key], "<missing>", effects, f"{file} {key}")
+    if truth.admission_no is not None and reading.admission_no != truth.admission_no:
+        tally.id_wrong_accepted += 1
+        tally.examples.append(f"{file}: admission accepted {reading.admission_no!r}, truth {truth.admission_no!r}")
+    return any_exception
+
+
+def score_baseline(image: np.ndarray, px_per_mm: float, truth: SheetTruth, layout: SheetLayout,
+                   effects: list[str], file: str, tally: Tally) -> None:
+    read = fixed_threshold_fields(image, px_per_mm, layout)
+    sizes = {(b.id, name): len(b.options_of(f)) for b in layout.bubble_blocks for f, name in enumerate(b.fields)}
+    digits: list[str | None] = []
+    for t in truth.fields:
+        key = (t.block, t.field)
+        if t.kind in (BlockKind.SINGLE, BlockKind.MULTIPLE):
+            tally.field(t.value, str(t.cls), t.ambiguous, sizes[key], read[key], effects, f"{file} {key}")
+        elif t.kind == BlockKind.DIGITS:
+            digits.append(read[key])
+    if truth.admission_no is not None:
+        if any(d is None or len(d) != 1 for d in digits):
+            tally.id_exceptions += 1
+        elif "".join(d for d in digits if d) != truth.admission_no:
+            tally.id_wrong_accepted += 1
+
+
+def run(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
+    cv2.setNumThreads(1)
+    folder = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="omr-bench-"))
+    batch, generate_s = generate(args, folder)
+    layout = batch.layout
+    report: dict[str, Any] = {"sheets": len(batch.sheets), "dpi": "150/200/300" if args.mixed_dpi else args.dpi,
+                              "seed": args.seed, "generate_s": round(generate_s, 1), "folder": str(folder)}
+    kinds = Counter(s.degradation.kind for s in batch.sheets)
+    effects_count = Counter(e for s in batch.sheets for e in s.degradation.applied)
+    classes = Counter(str(t.cls) for s in batch.sheets for t in s.truth.fields
+                      if t.kind in (BlockKind.SINGLE, BlockKind.MULTIPLE))
+    report.update({"degradation_kinds": dict(kinds), "degradation_effects": dict(effects_count),
+                   "truth_classes": dict(classes)})
+    try:
+        from omr.load import load_pages
+        from omr.reader import read_page
+        from omr.reading import PageFailure, PageReading
+    except ImportError as exc:
+        report.update({"reader_available": False, "error": f"omr.reader/omr.load not importable: {exc}"})
+        return report, 2
+
+    def layout_for(code: SheetCode | None) -> SheetLayout | None:
+        if code is None or (code.exam_id == args.exam_id and code.page == layout.page_no):
+            return layout
+        return None
+
+    # Warm-up (imports, QR detector initialisation) on the first sheet, outside the timing.
+    first = batch.sheets[0]
+    for item in load_pages((folder / first.file).read_bytes(), first.file):
+        if not isinstance(item, PageFailure):
+            read_page(item[1], layout_for, item[0])
+
+    results: list[Any] = []
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    for i, sheet in enumerate(batch.sheets):
+        data = (folder / sheet.file).read_bytes()
+        got: Any = None
+        for item in load_pages(data, sheet.file):
+            got = item if isinstance(item, PageFailure) else read_page(item[1], layout_for, item[0])
+            break
+        results.append(got)
+        if (i + 1) % 50 == 0:
+            log(f"read {i + 1}/{len(batch.sheets)}")
+    cpu_s, wall_s = time.process_time() - cpu0, time.perf_counter() - wall0
+
+    adaptive, baseline = Tally(), Tally()
+    exception_sheets = blocked = failures = unexpected_exception_sheets = 0
+    issue_codes: Counter[str] = Counter()
+    exceptions_by_effect: Counter[str] = Counter()
+    absent_wrong = 0
+    for sheet, got in zip(batch.sheets, results, strict=True):
+        truth, effects = sheet.truth, sheet.degradation.applied + [sheet.degradation.kind]
+        expected_any = bool(truth.expected_issues) or any(
+            t.ambiguous for t in truth.fields if t.kind in (BlockKind.SINGLE, BlockKind.MULTIPLE))
+        if got is None or isinstance(got, PageFailure):
+            failures += 1
+            exception_sheets += 1
+            issue_codes[got.issue.code if got is not None else "no_page"] += 1
+            unexpected_exception_sheets += 1  # synthetic sheets are all readable
+            for e in effects:
+                exceptions_by_effect[e] += 1
+            continue
+        assert isinstance(got, PageReading)
+        for issue in got.issues:
+            issue_codes[str(issue.code)] += 1
+        score_baseline(got.image, got.px_per_mm, truth, layout, effects, sheet.file, baseline)
+        if got.blocked:
+            blocked += 1
+            exception_sheets += 1
+            unexpected_exception_sheets += not truth.expected_issues
+            for e in effects:
+                exceptions_by_effect[e] += 1
+            continue
+        if got.absent != truth.absent:
+            absent_wrong += 1
+        if score_page(got, truth, layout, effects, sheet.file, adaptive) or got.issues:
+            exception_sheets += 1
+            unexpected_exception_sheets += not expected_any
+            for e in effects:
+                exceptions_by_effect[e] += 1
+
+    n = len(batch.sheets)
+    per_core = n / cpu_s if cpu_s > 0 else 0.0
+    rate = adaptive.errors / adaptive.fields if adaptive.fields else 1.0
+    base_rate = baseline.errors / baseline.fields if baseline.fields else 1.0
+    report.update({
+        "reader_available": True,
+        "sheets_per_s_per_core": round(per_core, 2),
+        "sheets_per_s_wall": round(n / wall_s, 2) if wall_s > 0 else 0.0,
+        "read_cpu_s": round(cpu_s, 2),
+        "bubble_error_rate": rate,
+        "bubble_errors": adaptive.errors,
+        "fields_scored": adaptive.fields,
+        "bubbles_scored": adaptive.bubbles,
+        "field_exceptions": adaptive.field_exceptions,
+        "field_exceptions_expected": adaptive.field_exceptions_expected,
+        "id_wrong_accepted": adaptive.id_wrong_accepted,
+        "absent_wrong": absent_wrong,
+        "exception_sheets": exception_sheets,
+        "exception_sheets_unexpected": unexpected_exception_sheets,
+        "blocked_pages": blocked,
+        "page_failures": failures,
+        "issues": dict(issue_codes),
+        "exceptions_by_degradation": dict(exceptions_by_effect),
+        "errors_by_truth_class": dict(adaptive.errors_by_class),
+        "errors_by_degradation": dict(adaptive.errors_by_degradation),
+        "error_examples": adaptive.examples,
+        "baseline": f"fixed global threshold: inner-80% darkness > {FIXED_THRESHOLD} = marked, same rectified pages",
+        "baseline_bubble_error_rate": base_rate,
+        "baseline_bubble_errors": baseline.errors,
+        "baseline_fields_scored": baseline.fields,
+        "baseline_field_exceptions": baseline.field_exceptions,
+        "baseline_errors_by_truth_class": dict(baseline.errors_by_class),
+        "baseline_id_wrong_accepted": baseline.id_wrong_accepted,
+        "target_sheets_per_s_per_core": TARGET_SHEETS_PER_S,
+        "target_bubble_error_rate": TARGET_BUBBLE_ERROR_RATE,
+        "target_id_wrong_accepted": TARGET_ID_WRONG,
+    })
+    met = {
+        "sheets_per_s_met": per_core >= TARGET_SHEETS_PER_S,
+        "bubble_error_rate_met": rate <= TARGET_BUBBLE_ERROR_RATE,
+        "id_wrong_accepted_met": adaptive.id_wrong_accepted <= TARGET_ID_WRONG,
+    }
+    report.update(met)
+    return report, 0 if all(met.values()) else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sheets", type=int, default=300)
+    parser.add_argument("--dpi", type=float, default=200.0)
+    parser.add_argument("--mixed-dpi", action="store_true", help="scan at 150, 200 and 300 dpi (mixed)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--exam-id", type=int, default=7)
+    parser.add_argument("--dir", default=None, help="generate into (or reuse) this folder; kept afterwards")
+    parser.add_argument("--keep-dir", action="store_true", help="keep the temp folder")
+    args = parser.parse_args()
+    if args.sheets < 1:
+        parser.error("--sheets must be at least 1")
+    report, status = run(args)
+    if not args.dir and not args.keep_dir:
+        shutil.rmtree(report["folder"], ignore_errors=True)
+        report["folder"] = None
+    print(json.dumps(report, ensure_ascii=False))
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

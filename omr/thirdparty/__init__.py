@@ -1,0 +1,1 @@
+"""Importers for the templates of other OMR tools (OMRChecker), producing our SheetLayout."""
