@@ -88,7 +88,8 @@ def generate(args: argparse.Namespace, folder: Path) -> tuple[Batch, float]:
     return batch, time.perf_counter() - start
 
 
-def fixed_threshold_fields(image: np.ndarray, px_per_mm: float, layout: SheetLayout) -> dict[tuple[str, str], str | None]:
+def fixed_threshold_fields(image: np.ndarray, px_per_mm: float,
+                           layout: SheetLayout) -> dict[tuple[str, str], str | None]:
     """The baseline: mean darkness of each bubble's inner 80 % > 0.5 means marked (None: flagged)."""
     out: dict[tuple[str, str], str | None] = {}
     for block in layout.bubble_blocks:
@@ -121,6 +122,7 @@ class Tally:
         self.field_exceptions = 0
         self.field_exceptions_expected = 0
         self.errors_by_class: Counter[str] = Counter()
+        self.exceptions_by_class: Counter[str] = Counter()
         self.errors_by_degradation: Counter[str] = Counter()
         self.id_wrong_accepted = 0
         self.id_exceptions = 0
@@ -133,6 +135,7 @@ class Tally:
         if read is None:
             self.field_exceptions += 1
             self.field_exceptions_expected += ambiguous
+            self.exceptions_by_class[truth_cls] += 1
         elif read != truth_value:
             self.errors += 1
             self.errors_by_class[truth_cls] += 1
@@ -203,6 +206,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
     try:
         from omr.load import load_pages
         from omr.reader import read_page
+
         from omr.reading import PageFailure, PageReading
     except ImportError as exc:
         report.update({"reader_available": False, "error": f"omr.reader/omr.load not importable: {exc}"})
@@ -232,7 +236,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
             log(f"read {i + 1}/{len(batch.sheets)}")
     cpu_s, wall_s = time.process_time() - cpu0, time.perf_counter() - wall0
 
-    adaptive, baseline = Tally(), Tally()
+    adaptive, baseline, blocked_fields = Tally(), Tally(), Tally()
     exception_sheets = blocked = failures = unexpected_exception_sheets = 0
     issue_codes: Counter[str] = Counter()
     exceptions_by_effect: Counter[str] = Counter()
@@ -254,6 +258,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
             issue_codes[str(issue.code)] += 1
         score_baseline(got.image, got.px_per_mm, truth, layout, effects, sheet.file, baseline)
         if got.blocked:
+            score_page(got, truth, layout, effects, sheet.file, blocked_fields)  # diagnostics only
             blocked += 1
             exception_sheets += 1
             unexpected_exception_sheets += not truth.expected_issues
@@ -293,6 +298,12 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
         "exceptions_by_degradation": dict(exceptions_by_effect),
         "errors_by_truth_class": dict(adaptive.errors_by_class),
         "errors_by_degradation": dict(adaptive.errors_by_degradation),
+        "field_exceptions_by_truth_class": dict(adaptive.exceptions_by_class),
+        # the fields of blocked pages, scored the same way (not part of bubble_error_rate): how the
+        # reader did on pages a person will look at anyway
+        "blocked_pages_fields_scored": blocked_fields.fields,
+        "blocked_pages_field_errors": blocked_fields.errors,
+        "blocked_pages_field_exceptions": blocked_fields.field_exceptions,
         "error_examples": adaptive.examples,
         "baseline": f"fixed global threshold: inner-80% darkness > {FIXED_THRESHOLD} = marked, same rectified pages",
         "baseline_bubble_error_rate": base_rate,

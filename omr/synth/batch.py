@@ -25,7 +25,7 @@ import numpy as np
 from omr.layout import SheetLayout
 from omr.sheet_code import SheetCode
 from omr.synth.degrade import Degradation, apply_degradation, sample_degradation
-from omr.synth.fill import MarkMix, SheetTruth, fill_sheet, random_answers
+from omr.synth.fill import DEFAULT_MIX, MarkMix, SheetTruth, fill_sheet, random_answers
 from omr.synth.render import render_blank
 
 
@@ -48,7 +48,7 @@ class Batch:
 
 def generate_batch(layout: SheetLayout, out_dir: Path, count: int = 300, seed: int = 1,
                    dpi: float | tuple[float, ...] = 200.0, code: SheetCode | None = None, render_dpi: float = 300.0,
-                   kinds: tuple[str, ...] = ("scanner", "scanner", "phone"), mix: MarkMix = MarkMix(),
+                   kinds: tuple[str, ...] = ("scanner", "scanner", "phone"), mix: MarkMix = DEFAULT_MIX,
                    smudge_rate: float = 0.08, feed_rate: float = 0.3,
                    progress: Callable[[int, int], None] | None = None) -> Batch:
     """``count`` filled and degraded sheets of ``layout`` in ``out_dir`` plus ``truth.json``."""

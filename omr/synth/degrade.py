@@ -137,9 +137,8 @@ def _smudge(page: np.ndarray, page_dpi: float, d: Degradation, layout: SheetLayo
         centre = (int(c + rng.uniform(-0.35, 0.35) * size), int(c + rng.uniform(-0.35, 0.35) * size))
         axes = (int(size * rng.uniform(0.3, 0.7)), int(size * rng.uniform(0.2, 0.5)))
         cv2.ellipse(blob, centre, axes, float(rng.uniform(0, 180)), 0, 360, 1.0, -1, cv2.LINE_AA)
-    blob = cv2.GaussianBlur(blob, (0, 0), max(1.0, size * 0.08))
-    blob *= rng.uniform(0.8, 1.0, blob.shape).astype(np.float32)
-    dark = np.clip(blob, 0, 1) * d.smudge_darkness
+    soft = cv2.GaussianBlur(blob, (0, 0), max(1.0, size * 0.08)) * rng.uniform(0.8, 1.0, blob.shape)
+    dark = np.clip(soft, 0, 1) * d.smudge_darkness
     x0, y0 = int(cx - c), int(cy - c)
     ax0, ay0, ax1, ay1 = max(0, x0), max(0, y0), min(w, x0 + blob.shape[1]), min(h, y0 + blob.shape[0])
     if ax0 < ax1 and ay0 < ay1:
@@ -219,8 +218,9 @@ def apply_degradation(page: np.ndarray, page_dpi: float, d: Degradation,
         image = np.ascontiguousarray(np.rot90(image, d.rotation // 90))
     if d.jpeg_quality is not None:
         ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(d.jpeg_quality)])
-        if ok:
-            image = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
+        decoded = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE) if ok else None
+        if decoded is not None:
+            image = decoded
     return image
 
 

@@ -16,8 +16,9 @@ with ``cv2`` only. Everything random comes from the ``numpy.random.Generator`` p
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -72,6 +73,7 @@ class MarkMix:
         return names, weights / weights.sum()
 
 
+DEFAULT_MIX = MarkMix()
 CLEAN = MarkMix(pen=1.0, pencil=0.0, partial=0.0, tick=0.0, cross=0.0, faint=0.0, erased_remarked=0.0,
                 erased_blank=0.0, strays=(0, 0), scribbles=False)
 
@@ -83,11 +85,11 @@ class Answers:
     (0-based) to make a faulty number ("" blank, "37" double-marked). ``styles`` forces the mark
     style of a field (by field name; ``digit1``... for admission digits)."""
 
-    fields: dict[str, str] = field(default_factory=dict)
+    fields: dict[str, str] = dataclasses.field(default_factory=dict)
     admission_no: str | None = None
     absent: bool = False
-    digit_marks: dict[int, str] = field(default_factory=dict)
-    styles: dict[str, MarkStyle] = field(default_factory=dict)
+    digit_marks: dict[int, str] = dataclasses.field(default_factory=dict)
+    styles: dict[str, MarkStyle] = dataclasses.field(default_factory=dict)
 
 
 @dataclass
@@ -98,8 +100,8 @@ class FieldTruth:
     value: str  # what a careful person reads: labels in label order
     cls: TruthClass
     ambiguous: bool  # a careful person would want to look: sending it to a person is right
-    marks: dict[str, str] = field(default_factory=dict)  # label -> mark style drawn there
-    darkness: dict[str, float] = field(default_factory=dict)  # label -> darkness of what was drawn
+    marks: dict[str, str] = dataclasses.field(default_factory=dict)  # label -> mark style drawn there
+    darkness: dict[str, float] = dataclasses.field(default_factory=dict)  # label -> darkness of what was drawn
     ghost: str | None = None  # the label that carries an erased ghost
 
 
@@ -110,12 +112,12 @@ class SheetTruth:
     admission_no: str | None  # what the candidate means (None: no number filled)
     id_readable: bool  # every digit clearly marked once
     absent: bool
-    fields: list[FieldTruth] = field(default_factory=list)
+    fields: list[FieldTruth] = dataclasses.field(default_factory=list)
     strays: int = 0
-    scribbled_regions: list[str] = field(default_factory=list)
-    expected_issues: list[str] = field(default_factory=list)  # IssueCode values a reader should raise
+    scribbled_regions: list[str] = dataclasses.field(default_factory=list)
+    expected_issues: list[str] = dataclasses.field(default_factory=list)  # IssueCode values a reader should raise
 
-    def field(self, block: str, name: str) -> FieldTruth:
+    def get_field(self, block: str, name: str) -> FieldTruth:
         for f in self.fields:
             if f.block == block and f.field == name:
                 return f
@@ -167,18 +169,16 @@ class _Painter:
         _shade(self.image, x0, y0, np.clip(mask * darkness, 0, 1))
 
     def _graphite(self, shape: tuple[int, ...]) -> np.ndarray:
-        """Pencil texture: grain plus diagonal strokes, mean about 0.85 of full darkness."""
+        """Pencil texture: grain plus strokes, mean 1 (so the mark's mean darkness is the nominal one)."""
         h, w = shape[0], shape[1]
-        grain = self.rng.uniform(0.65, 1.0, (h, w)).astype(np.float32)
-        strokes = np.ones((h, w), np.float32)
+        grain = self.rng.uniform(0.7, 1.3, (h, w)).astype(np.float32)
+        strokes = np.full((h, w), 1.08, np.float32)
         step = max(2, int(round(0.35 * self.s)))
         slope = self.rng.uniform(-0.8, 0.8)
         for k in range(-h, w + h, step):
-            p1 = (int(k), 0)
-            p2 = (int(k + slope * h), h)
-            cv2.line(strokes, p1, p2, float(self.rng.uniform(0.75, 1.0)), 1)
+            cv2.line(strokes, (int(k), 0), (int(k + slope * h), h), float(self.rng.uniform(0.75, 0.95)), 1)
         tex = cv2.GaussianBlur(grain * strokes, (3, 3), 0)
-        return np.asarray(np.clip(tex * 1.05, 0, 1), np.float32)
+        return np.asarray(tex / max(1e-6, float(tex.mean())), np.float32)
 
     def lines(self, points: list[list[tuple[float, float]]], thickness_mm: float, darkness: float) -> None:
         flat = [p for poly in points for p in poly]
@@ -315,7 +315,7 @@ def _scribble(p: _Painter, x: float, y: float, w: float, h: float) -> None:
 
 
 def fill_sheet(blank: np.ndarray, layout: SheetLayout, answers: Answers, dpi: float, rng: np.random.Generator,
-               mix: MarkMix = MarkMix()) -> tuple[np.ndarray, SheetTruth]:
+               mix: MarkMix = DEFAULT_MIX) -> tuple[np.ndarray, SheetTruth]:
     """A filled copy of ``blank`` (drawn at ``dpi`` from ``layout``) and the ground truth."""
     image = blank.copy()
     p = _Painter(image, dpi, rng)
@@ -458,5 +458,5 @@ def measure_darkness(image: np.ndarray, block: BubbleBlock, field_index: int, op
     return float(1.0 - cv2.mean(image, mask)[0] / 255.0)
 
 
-__all__ = ["CLEAN", "Answers", "FieldTruth", "MarkMix", "MarkStyle", "SheetTruth", "TruthClass",
+__all__ = ["CLEAN", "DEFAULT_MIX", "Answers", "FieldTruth", "MarkMix", "MarkStyle", "SheetTruth", "TruthClass",
            "fill_sheet", "measure_darkness", "random_answers"]
