@@ -199,7 +199,7 @@ def apply_degradation(page: np.ndarray, page_dpi: float, d: Degradation,
         shade = 1.0 - d.shadow * soft
         gain = shade if gain is None else gain * shade
     if gain is not None:
-        image = np.clip(image.astype(np.float32) * gain, 0, 255).astype(np.uint8)
+        image = np.clip(np.rint(image.astype(np.float32) * gain), 0, 255).astype(np.uint8)
     if d.blur == "gaussian" and d.blur_px > 0:
         image = cv2.GaussianBlur(image, (0, 0), d.blur_px)
     elif d.blur == "motion" and d.blur_px > 0:
@@ -213,7 +213,7 @@ def apply_degradation(page: np.ndarray, page_dpi: float, d: Degradation,
         image = cv2.filter2D(image, -1, kernel)
     if d.noise_sigma > 0:
         noise = rng.standard_normal(image.shape, dtype=np.float32) * np.float32(d.noise_sigma)
-        image = np.clip(image.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+        image = np.clip(np.rint(image.astype(np.float32) + noise), 0, 255).astype(np.uint8)
     if d.rotation:
         image = np.ascontiguousarray(np.rot90(image, d.rotation // 90))
     if d.jpeg_quality is not None:
