@@ -26,6 +26,7 @@ from exam_server.api import (
     interchange,
     items,
     org,
+    paper_print,
     papers,
     printing,
     roster,
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock,
     app.state.runtime = runtime
     for router in (auth.router, org.router, accounts.router, roster.router, items.router, bank.router,
                    interchange.router, assembly.router, papers.router, exams.router, attempts.router, printing.router,
+                   paper_print.router,
                    sites.router, centre.router, centre.teacher_router, pages.router):
         app.include_router(router)
     _install_offline_docs(app)  # before /static: the first matching mount wins

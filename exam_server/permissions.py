@@ -305,6 +305,13 @@ def may_print_exam(session: Session, user: User, exam: Exam) -> bool:
     return exam.created_by == user.id or _has_duty(session, exam, user, MANAGING_DUTIES)
 
 
+def may_print_paper(session: Session, user: User, exam: Exam) -> bool:
+    """Print an exam's paper (student copy) and its answer sheets: whoever manages the exam (the
+    district, its creator, its organisers) and exam-centre staff who may print it. The teacher's
+    copy, with keys, is for those who manage the exam only (:func:`may_manage_exam`)."""
+    return may_manage_exam(session, user, exam) or may_print_exam(session, user, exam)
+
+
 # ---- exam centres (考务): sites, rooms and joint-exam logistics ---------------------------------
 #
 # Sites and rooms are district-wide places: every centre_staff member and admin manages them.
