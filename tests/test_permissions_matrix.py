@@ -215,6 +215,25 @@ def print_rows(ids: dict[str, Any]) -> list[Row]:
         ("GET", f"/api/print-jobs/{job}", None, both),
         ("GET", f"/api/print-jobs/{job}/files/1", None, both),
         ("GET", f"/api/print-jobs/{job}/zip", None, both),
+        *paper_print_rows(ids),
+    ]
+
+
+def paper_print_rows(ids: dict[str, Any]) -> list[Row]:
+    """Papers and answer sheets: who manages the exam (tA: E; the district) and exam-centre staff who
+    may print it (cA: EP); the teacher's copy, with keys, only who manages the exam."""
+    e, ep = ids["exam"], ids["print_exam"]
+    owner = {"admin": 200, "tA": 200, "*": 404}
+    centre = {"admin": 200, "cA": 200, "*": 404}
+    return [
+        ("GET", f"/api/exams/{e}/answer-sheets", None, owner),
+        ("GET", f"/api/exams/{e}/paper.pdf", None, owner),
+        ("GET", f"/api/exams/{e}/paper.pdf?copy=teacher", None, owner),
+        ("GET", f"/api/exams/{e}/answer-sheet.pdf", None, owner),
+        ("GET", f"/api/exams/{ep}/paper.pdf", None, centre),
+        ("GET", f"/api/exams/{ep}/paper.pdf?copy=teacher", None, {"admin": 200, "cA": 403, "*": 404}),
+        ("GET", f"/api/exams/{ep}/answer-sheet.pdf", None, centre),
+        ("GET", f"/api/exams/{ep}/answer-sheets", None, centre),
     ]
 
 
@@ -247,7 +266,7 @@ def _template(url: str, ids: dict[str, Any]) -> str:
     known.update({duty.value: "duty" for duty in ExamDuty})
     known.update({"math": "subject", "physics": "subject"})
     parts = []
-    for part in url.split("/"):
+    for part in url.split("?")[0].split("/"):
         parts.append("{}" if part in known else part)
     return "/".join(parts)
 
