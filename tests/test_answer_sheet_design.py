@@ -3,7 +3,7 @@ and the QR code, markers at the corners, every question exactly once, pages flow
 
 import pytest
 
-from exam_server.printing.sheet_spec import sheet_spec_from_view
+from exam_server.printing.sheet_spec import ShuffleConflict, sheet_spec_from_view
 from omr.design import (
     CLEAR,
     QuestionKind,
@@ -195,3 +195,17 @@ def test_a_paper_view_maps_every_item_type() -> None:
     assert qmap["11"]["blanks"] == 2
     pages = design_sheet(spec)
     assert pages[0].blocks_of(BlockKind.DIGITS)[0].columns == 8
+
+
+def test_shuffled_items_need_one_kind_per_section_and_rows_fit_every_order() -> None:
+    four = [{"id": c, "text": c} for c in "wxyz"]
+    slots = [{"slot_id": 1, "type": "single_choice", "content": {"options": four[:3]}},
+             {"slot_id": 2, "type": "single_choice", "content": {"options": four}}]
+    view = {"sections": [{"title": "选择", "slots": slots}]}
+    spec, _ = sheet_spec_from_view(view, title="T", exam_id=1, form=None, admission_digits=4, shuffle_items=True)
+    assert [q.options for q in spec.questions] == [4, 4], "any candidate's first item may have four options"
+    mixed = {"sections": [{"title": "混合", "slots": [*slots, {"slot_id": 3, "type": "essay", "content": {}}]}]}
+    with pytest.raises(ShuffleConflict, match=r"sections\[0\] \(混合\).*single, subjective"):
+        sheet_spec_from_view(mixed, title="T", exam_id=1, form=None, admission_digits=4, shuffle_items=True)
+    spec, _ = sheet_spec_from_view(mixed, title="T", exam_id=1, form=None, admission_digits=4)
+    assert [q.options for q in spec.questions] == [3, 4, 0], "without shuffling each row has its own options"

@@ -16,7 +16,8 @@ OPTIONS = [{"id": "o1", "text": "一"}, {"id": "o2", "text": "二"}, {"id": "o3"
 
 def _view(extra: int = 0) -> dict[str, Any]:
     choice = [
-        {"slot_id": 1, "points": 2, "type": "single_choice", "stem": "1+1 等于几？ 已知 $x^2 = 4$ ![图一](media:fig.png)",
+        {"slot_id": 1, "points": 2, "type": "single_choice",
+         "stem": "1+1 等于几？ 已知 $x^2 = 4$ ![图一](media:fig.png)",
          "media": [{"name": "fig.png", "sha256": "sha-fig"}], "content": {"options": OPTIONS}},
         {"slot_id": 2, "points": 4, "type": "multiple_choice", "stem": "哪些是质数 Which are primes?",
          "content": {"options": [{"id": "m1", "text": "2"}, {"id": "m2", "text": "4"}, {"id": "m3", "text": "5"}]}},
@@ -67,7 +68,8 @@ def test_the_student_copy_shows_numbered_items_options_sections_and_no_keys() ->
 def test_the_teachers_copy_shows_keys_reference_answers_and_explanations() -> None:
     shown = text(_pdf(keys=KEYS))
     for words in ("教师用卷", "答案 Key: B", "答案 Key: A C", "答案 Key: 对 True", "答案 Key (1): 北京",
-                  "答案 Key (2): 上海", "参考答案 Reference answer: REFERENCE-ANSWER-TEXT", "评分标准 Rubric: RUBRIC-TEXT",
+                  "答案 Key (2): 上海", "参考答案 Reference answer: REFERENCE-ANSWER-TEXT",
+                  "评分标准 Rubric: RUBRIC-TEXT",
                   "解析 Explanation: 因为 1+1=2"):
         assert words in shown, words
 

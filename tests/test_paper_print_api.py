@@ -2,6 +2,8 @@
 per candidate variant), the answer sheet designed once and stored (printing again reuses it;
 no change once scans exist), the stored layouts as JSON."""
 
+import json
+import re
 from datetime import UTC, datetime
 
 import cv2
@@ -12,7 +14,7 @@ from sqlalchemy import select
 from support import World
 
 from exam_server.db import session_scope
-from models import AnswerSheet, ExamCandidate, ScanBatch, ScanPage
+from models import AnswerSheet, Exam, ExamCandidate, ExamForm, ScanBatch, ScanPage
 from omr.layout import BlockKind, SheetLayout
 from omr.sheet_code import SheetCode, decode
 
@@ -43,8 +45,6 @@ def test_paper_student_and_teacher_copies(world: World) -> None:
 def test_a_candidates_variant_needs_their_attempt_when_the_exam_shuffles(world: World) -> None:
     exam = world.ids["exam"]
     with session_scope(world.runtime.session_factory) as session:
-        from models import Exam
-
         row = session.get(Exam, exam)
         assert row is not None
         row.shuffle_options = True
@@ -129,3 +129,28 @@ def test_students_and_other_teachers_get_404(world: World) -> None:
                 f"/api/exams/{exam}/answer-sheets"):
         assert world.call("GET", url, "s1").status_code == 404
     assert world.call("GET", "/api/exams/999999/paper.pdf", "teacher").status_code == 404
+
+
+def test_a_form_label_a_qr_code_cannot_carry_is_refused_clearly(world: World) -> None:
+    exam = world.ids["exam"]
+    with session_scope(world.runtime.session_factory) as session:
+        session.add(ExamForm(exam_id=exam, label="甲卷", paper_id=world.ids["paper"]))
+        session.add(ExamForm(exam_id=exam, label="B", paper_id=world.ids["paper"]))
+    r = world.call("GET", f"/api/exams/{exam}/answer-sheet.pdf?form=甲卷", "teacher")
+    assert r.status_code == 422 and "letters and digits" in r.json()["detail"]
+    assert "A 卷" not in text(_get(world, f"/api/exams/{exam}/paper.pdf?form=甲卷"))
+    _get(world, f"/api/exams/{exam}/answer-sheet.pdf?form=B")
+    sheets = world.ok("GET", f"/api/exams/{exam}/answer-sheets?form=B", "teacher")
+    assert sheets and all(s["form"] == "B" for s in sheets)
+    assert world.ok("GET", f"/api/exams/{exam}/answer-sheets?form=", "teacher") == []
+
+
+def test_the_pages_offer_paper_printing_in_both_languages(world: World) -> None:
+    for lang, words in (("zh", "纸笔考试"), ("en", "Paper exam")):
+        for page in ("/teacher/exams", "/centre/print"):
+            r = world.client.get(f"{page}?lang={lang}")
+            assert r.status_code == 200 and "/static/paper_print.js" in r.text
+            blob = re.search(r'<script type="application/json" id="i18n">(.*?)</script>', r.text, re.DOTALL)
+            assert blob is not None and json.loads(blob.group(1))["paper_print_heading"].startswith(words)
+    script = world.client.get("/static/paper_print.js")
+    assert script.status_code == 200 and "answer-sheet.pdf" in script.text and "http" not in script.text

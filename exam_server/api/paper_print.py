@@ -8,7 +8,9 @@ only those who manage the exam. Others get 404 (the exam's existence is not reve
 from __future__ import annotations
 
 import io
+import re
 from typing import Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -53,8 +55,14 @@ def _exam(session: Session, user: User, exam_id: int) -> Exam:
 
 
 def _pdf(data: bytes, name: str) -> Response:
+    """The PDF as a download; a name with non-ASCII characters (a form called 甲卷) goes in
+    ``filename*`` (RFC 6266), with an ASCII fallback."""
+    fallback = re.sub(r"[^A-Za-z0-9._-]", "_", name)
+    disposition = f'attachment; filename="{fallback}"'
+    if fallback != name:
+        disposition += f"; filename*=UTF-8''{quote(name)}"
     return Response(data, media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+                    headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})
 
 
 @router.get("/api/exams/{exam_id}/paper.pdf", response_class=Response,

@@ -87,17 +87,46 @@ def question_of(number: str, slot: dict[str, Any]) -> tuple[QuestionSpec, dict[s
     return spec, entry
 
 
+class ShuffleConflict(ValueError):
+    """Items are shuffled within a section whose items need different kinds of answer space."""
+
+
 def sheet_spec_from_view(view: dict[str, Any], *, title: str, exam_id: int, form: str | None,
-                         admission_digits: int, paper_size: str = "A4") -> tuple[SheetSpec, dict[str, Any]]:
-    """The sheet spec of a paper's student view and the question map (printed number -> entry)."""
+                         admission_digits: int, paper_size: str = "A4",
+                         shuffle_items: bool = False) -> tuple[SheetSpec, dict[str, Any]]:
+    """The sheet spec of a paper's student view and the question map (printed number -> entry).
+
+    With ``shuffle_items`` every candidate sees a section's items in their own order, and one
+    printed sheet must fit them all: each section's items must need the same kind of answer space
+    (all single choice, all essays ...; else :class:`ShuffleConflict`), and each of its rows gets
+    the most options (blanks, lines) any of them needs."""
     questions: list[QuestionSpec] = []
     question_map: dict[str, Any] = {}
     number = 0
-    for section in view.get("sections", []):
+    for s_index, section in enumerate(view.get("sections", [])):
+        specs: list[QuestionSpec] = []
         for slot in section.get("slots", []):
             number += 1
             spec, entry = question_of(str(number), slot)
-            questions.append(spec)
+            specs.append(spec)
             question_map[spec.number] = entry
+        if shuffle_items and specs:
+            specs = _fit_every_order(specs, s_index, str(section.get("title", "")))
+        questions += specs
     return (SheetSpec(title=title, exam_id=exam_id, form=form, admission_digits=admission_digits,
                       questions=questions, paper_size=paper_size), question_map)
+
+
+def _fit_every_order(specs: list[QuestionSpec], index: int, title: str) -> list[QuestionSpec]:
+    kinds = {q.kind for q in specs}
+    if len(kinds) > 1:
+        names = ", ".join(sorted(k.value for k in kinds))
+        raise ShuffleConflict(
+            f"sections[{index}] ({title}): the exam shuffles items, and this section mixes items answered as "
+            f"{names}, so no single printed answer sheet fits every candidate's order; put each kind in its own "
+            "section or turn off item shuffling")
+    options = max(q.options for q in specs)
+    blanks = max(q.blanks for q in specs)
+    lines = max(q.lines for q in specs)
+    return [QuestionSpec(q.number, q.kind, options=options, blanks=blanks, lines=lines, slot_id=q.slot_id)
+            for q in specs]

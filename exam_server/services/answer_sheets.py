@@ -8,6 +8,7 @@ no scan of the exam exists; after that it is refused (``Conflict``)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from exam_server.errors import Conflict, NotFound, Unprocessable
 from exam_server.printing.paper_pdf import ItemKey
-from exam_server.printing.sheet_spec import sheet_spec_from_view
+from exam_server.printing.sheet_spec import ShuffleConflict, sheet_spec_from_view
 from item_bank.papers import load_paper, paper_items, paper_student_view
 from models import AnswerSheet, Attempt, Exam, ExamCandidate, ExamForm, Paper, ScanPage, User
 from omr.design import SheetSpecError, design_sheet
@@ -72,6 +73,9 @@ def ensure_sheets(session: Session, exam: Exam, form_label: str | None, now: dat
     None keeps whatever is stored (A4 for a new design); another size re-designs, refused once
     scans exist."""
     form = form_paper(session, exam, form_label)
+    if form.label and not re.fullmatch(r"[A-Za-z0-9]{1,10}", form.label):
+        raise Unprocessable(f"form {form.label!r}: an answer sheet's QR code names the form in letters and digits "
+                            "only (A, B, 1 ...); rename the form to print its answer sheet")
     stored = stored_sheets(session, exam, form.label)
     if stored:
         size = stored[0].layout.get("page", {}).get("width", 210.0)
@@ -89,9 +93,9 @@ def ensure_sheets(session: Session, exam: Exam, form_label: str | None, now: dat
     try:
         spec, question_map = sheet_spec_from_view(view, title=exam.title, exam_id=exam.id, form=form.label or None,
                                                   admission_digits=admission_digits(session, exam),
-                                                  paper_size=paper_size or "A4")
+                                                  paper_size=paper_size or "A4", shuffle_items=exam.shuffle_items)
         layouts = design_sheet(spec)
-    except SheetSpecError as exc:
+    except (SheetSpecError, ShuffleConflict) as exc:
         raise Unprocessable(f"exam {exam.id} form {form.label or '-'}: {exc}") from exc
     created = [AnswerSheet(exam_id=exam.id, form_label=form.label, paper_id=form.paper.id, page_no=layout.page_no,
                            pages=layout.pages, layout=layout.model_dump(mode="json"), question_map=question_map,

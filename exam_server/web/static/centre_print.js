@@ -40,8 +40,18 @@
       }));
       var wanted = new URLSearchParams(location.search).get("exam");
       if (wanted) { examSelect.value = wanted; }
+      showPaperPrint();
     }).catch(failed);
   }
+
+  /* The paper and the answer sheet of the chosen exam (the teacher's copy only for admins: keys
+     are for those who manage the exam). */
+  function showPaperPrint() {
+    var slot = document.getElementById("paper-print-panel");
+    if (!slot || !examSelect.value) { return; }
+    slot.replaceChildren(PaperPrint.panel(Number(examSelect.value), auth.user.role === "admin"));
+  }
+  examSelect.addEventListener("change", showPaperPrint);
 
   function download(url, name) {
     Auth.fresh().then(function (a) {

@@ -68,6 +68,14 @@
                                        text: exam.results_released ? T.results_released : T.release_results });
     releaseButton.disabled = exam.results_released;
     var released = el("span", { "class": "badge badge-ok", text: T.results_released, hidden: !exam.results_released });
+    var printing = el("div", { "class": "paper-print-slot" });
+    var printButton = el("button", { type: "button", "class": "btn", "aria-expanded": "false",
+                                     text: T.paper_print_button });
+    printButton.addEventListener("click", function () {
+      var open = printButton.getAttribute("aria-expanded") === "true";
+      printButton.setAttribute("aria-expanded", open ? "false" : "true");
+      printing.replaceChildren.apply(printing, open ? [] : [PaperPrint.panel(exam.id, true)]);
+    });
     show.addEventListener("click", function () { loadResults(exam, results, show); });
     releaseButton.addEventListener("click", function () { release(exam, releaseButton, released); });
     return el("li", { "class": "card exam-card", "data-exam-id": exam.id }, [
@@ -82,7 +90,8 @@
         el("dt", { text: T.class_id }), el("dd", { text: exam.class_id === null ? "—" : String(exam.class_id) }),
         el("dt", { text: T.paper }), el("dd", { text: "#" + exam.paper_id })
       ]),
-      el("div", { "class": "exam-card-actions" }, [show, releaseButton]),
+      el("div", { "class": "exam-card-actions" }, [show, releaseButton, printButton]),
+      printing,
       results
     ]);
   }
