@@ -26,6 +26,7 @@ from reportlab.lib.pagesizes import A3, A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, Image, KeepTogether, PageTemplate, Paragraph, Spacer
 
@@ -191,6 +192,9 @@ def _story(paper: PaperPrint, st: _Styles, width: float) -> list[Flowable]:
     total = sum(float(s.get("points", 0)) for s in slots)
     sub.append(f"共 {len(slots)} 题，满分 {_num(total)} 分 · {len(slots)} questions, {_num(total)} points")
     story.append(Paragraph("　".join(s for s in sub if s), st.sub))
+    if paper.keys is None and not paper.candidate:
+        story.append(Paragraph("姓名 Name ____________　　班级 Class ________　　准考证号 Admission No. "
+                               "________________", st.sub))
     story.append(Paragraph("考生须知 Instructions", st.small))
     story += [Paragraph(escape(line), st.small) for line in paper.instructions]
     story.append(Spacer(1, 6))
@@ -223,8 +227,7 @@ def _item(number: int, slot: dict[str, Any], key: ItemKey | None, media: MediaLo
     flow = _stem(lead, stem, slot.get("media", []), media, st, width)
     options = content.get("options")
     if isinstance(options, list):
-        flow += [Paragraph(f"{label_of(options, i)}. {rich(str(o.get('text', '')))}", st.option)
-                 for i, o in enumerate(options)]
+        flow += _options(options, st, width)
     if item_type == "true_false":
         flow.append(Paragraph("对 True　/　错 False", st.option))
     elif item_type == "numeric":
@@ -252,6 +255,37 @@ def _item(number: int, slot: dict[str, Any], key: ItemKey | None, media: MediaLo
         flow += _key(slot, key, st)
     flow.append(Spacer(1, 5))
     return flow
+
+
+def _options(options: list[dict[str, Any]], st: _Styles, width: float) -> list[Flowable]:
+    """Short options share a line (all of them, or two a line), as printed papers do; long or
+    pictured ones get a line each."""
+    shown = [f"{label_of(options, i)}. {o.get('text', '')}" for i, o in enumerate(options)]
+    marked = [f"{label_of(options, i)}. {rich(str(o.get('text', '')))}" for i, o in enumerate(options)]
+    room = width - st.option.leftIndent
+    widest = max((stringWidth(t, st.option.fontName, st.option.fontSize) for t in shown), default=0.0)
+    space = stringWidth(" ", st.option.fontName, st.option.fontSize)
+    gap = "&nbsp;" * max(2, int(2 * st.option.fontSize / space))
+    if "\n" in "".join(shown) or _MEDIA.search("".join(shown)):
+        per_line = 1
+    elif widest * len(shown) + 2 * st.option.fontSize * (len(shown) - 1) <= room:
+        per_line = len(shown)
+    elif 2 * widest + 2 * st.option.fontSize <= room:
+        per_line = 2
+    else:
+        per_line = 1
+    if per_line == 1:
+        return [Paragraph(m, st.option) for m in marked]
+    cell = max(widest + 2 * st.option.fontSize, room / per_line) if per_line == 2 else 0.0
+    lines = []
+    for start in range(0, len(marked), per_line):
+        chunk = marked[start:start + per_line]
+        if per_line == 2 and len(chunk) == 2:
+            pad = max(2, int((cell - stringWidth(shown[start], st.option.fontName, st.option.fontSize)) // space))
+            lines.append(Paragraph(chunk[0] + "&nbsp;" * pad + chunk[1], st.option))
+        else:
+            lines.append(Paragraph(gap.join(chunk), st.option))
+    return lines
 
 
 def _stem(lead: str, stem: str, named: list[dict[str, Any]], media: MediaLoader, st: _Styles,
