@@ -144,3 +144,38 @@ def test_an_a3_sheet_is_landscape_with_the_same_marks() -> None:
     assert decode(value).exam_id == 3
     digits = layouts[0].blocks_of(BlockKind.DIGITS)[0]
     assert _outline_darkness(image, digits, 7, 9, 1.0) < 200
+
+
+def test_region_boxes_are_printed_on_the_layouts_rectangles(sheet: tuple[list[SheetLayout], bytes]) -> None:
+    layouts, pdf = sheet
+    for number, layout in enumerate(layouts):
+        image = _raster(pdf, number)
+        for region in layout.regions:
+            for fx in (0.25, 0.75):  # points along the top and bottom edges
+                x = int(round(_mm(region.x + fx * region.width)))
+                for edge in (region.y, region.y + region.height):
+                    y = int(round(_mm(edge)))
+                    assert image[y - 1:y + 2, x].min() < 160, f"{region.id}: no edge at y={edge}"
+                    assert image[y - int(_mm(1.0)) if edge == region.y else y + int(_mm(1.0)), x] > 225
+            for fy in (0.3, 0.7):  # and the left and right edges
+                y = int(round(_mm(region.y + fy * region.height)))
+                for edge in (region.x, region.x + region.width):
+                    x = int(round(_mm(edge)))
+                    assert image[y, x - 1:x + 2].min() < 160, f"{region.id}: no edge at x={edge}"
+
+
+def test_a_light_pencil_mark_on_the_printed_sheet_is_far_darker_than_an_empty_bubble(
+        sheet: tuple[list[SheetLayout], bytes]) -> None:
+    from omr.synth.render import fill_bubble
+
+    layouts, pdf = sheet
+    image = _raster(pdf, 0).copy()
+    block = next(b for b in layouts[0].bubble_blocks if b.kind == BlockKind.SINGLE)
+    fill_bubble(image, block, 0, 1, DPI, darkness=0.5, coverage=0.8)
+
+    def inside(option: int) -> float:
+        cx, cy = block.bubble_centre(0, option)
+        hw, hh = _mm(block.bubble_width / 2 * 0.55), _mm(block.bubble_height / 2 * 0.55)
+        return float(image[int(_mm(cy) - hh):int(_mm(cy) + hh), int(_mm(cx) - hw):int(_mm(cx) + hw)].mean())
+
+    assert inside(1) < 140 and min(inside(0), inside(2)) > 200
