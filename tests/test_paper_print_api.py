@@ -5,14 +5,16 @@ no change once scans exist), the stored layouts as JSON."""
 import json
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pypdfium2 as pdfium
 from pdf_checks import reader, text
 from sqlalchemy import select
-from support import World
+from support import START, World, build_world, make_client, make_runtime
 
+from exam_server.clock import ManualClock
 from exam_server.db import session_scope
 from models import AnswerSheet, Exam, ExamCandidate, ExamForm, ScanBatch, ScanPage
 from omr.layout import BlockKind, SheetLayout
@@ -154,3 +156,18 @@ def test_the_pages_offer_paper_printing_in_both_languages(world: World) -> None:
             assert blob is not None and json.loads(blob.group(1))["paper_print_heading"].startswith(words)
     script = world.client.get("/static/paper_print.js")
     assert script.status_code == 200 and "answer-sheet.pdf" in script.text and "http" not in script.text
+
+
+def test_without_a_cjk_font_printing_answers_503_naming_the_font(database_url: str, tmp_path: Path) -> None:
+    clock = ManualClock(START)
+    missing = tmp_path / "no-such-font.ttc"
+    runtime = make_runtime(database_url, tmp_path, clock, print_font_path=missing)
+    try:
+        world = build_world(make_client(runtime), runtime, clock)
+        for url in ("paper.pdf", "answer-sheet.pdf"):
+            r = world.call("GET", f"/api/exams/{world.ids['exam']}/{url}", "teacher")
+            assert r.status_code == 503 and r.json()["error"] == "PrintingUnavailable"
+            assert str(missing) in r.json()["detail"]
+        assert world.ok("GET", f"/api/exams/{world.ids['exam']}/answer-sheets", "teacher") == [], "nothing stored"
+    finally:
+        runtime.engine.dispose()

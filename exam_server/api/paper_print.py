@@ -121,6 +121,7 @@ def answer_sheet_pdf(exam_id: int, user: SignedInDep, runtime: RuntimeDep, form:
     reuse it (a different size is refused once scans exist)."""
     with session_scope(runtime.session_factory) as session:  # the first print stores the design
         exam = _exam(session, user, exam_id)
+        font = fonts.cjk_font(runtime.settings.print_font_path)  # before storing a design that cannot print
         sheets = answer_sheets.ensure_sheets(session, exam, form, runtime.clock(), size)
         layouts = answer_sheets.layouts_of(sheets)
         label = sheets[0].form_label if sheets else ""
@@ -131,7 +132,6 @@ def answer_sheet_pdf(exam_id: int, user: SignedInDep, runtime: RuntimeDep, form:
                 raise Unprocessable(f"exam {exam_id} form {label or '-'} has no candidates to print named sheets for")
             prints = [SheetPrint(exam.title, exam.id, label or None, p.user_id, p.name, p.admission_no)
                       for p in people]
-    font = fonts.cjk_font(runtime.settings.print_font_path)
     out = io.BytesIO()
     render_answer_sheets(layouts, prints, out, font)
     suffix = f"-{label}" if label else ""
