@@ -87,6 +87,7 @@ COLUMN_GAP = 12.0  # between the two columns of an A3 sheet
 BUBBLE_W = 5.0
 BUBBLE_H = 3.0
 PITCH_X = 7.0  # objective rows: between option centres
+NARROW_PITCH_X = 6.0  # for a question with so many options (up to 26) that 7 mm would not fit
 PITCH_Y = 5.5  # objective rows: between question rows
 ROWS_PER_BLOCK = 5
 NUMBER_COLUMN = 8.0  # left of a block's first bubble: where the question number is printed
@@ -326,7 +327,11 @@ def _objective(flow: _Flow, questions: list[QuestionSpec]) -> None:
     for index, run in enumerate(runs):
         counts = [_options(q) for q in run]
         cols = max(counts)
-        width = NUMBER_COLUMN + cols * PITCH_X - (PITCH_X - BUBBLE_W) + 2 * BLOCK_PAD
+        pitch = PITCH_X
+        width = NUMBER_COLUMN + cols * pitch - (pitch - BUBBLE_W) + 2 * BLOCK_PAD
+        if width > flow.column.width:  # very many options: closer bubbles, still 1 mm apart
+            pitch = NARROW_PITCH_X
+            width = NUMBER_COLUMN + cols * pitch - (pitch - BUBBLE_W) + 2 * BLOCK_PAD
         height = (len(run) - 1) * PITCH_Y + BUBBLE_H + 2 * BLOCK_PAD
         if x > flow.column.left and x + width > flow.column.right:  # a new band
             flow.y += band_h + BLOCK_GAP
@@ -341,7 +346,7 @@ def _objective(flow: _Flow, questions: list[QuestionSpec]) -> None:
         flow.page.blocks.append(BubbleBlock(
             id=f"q{index + 1}", kind=kind, origin_x=x + NUMBER_COLUMN + BLOCK_PAD + BUBBLE_W / 2,
             origin_y=flow.y + BLOCK_PAD + BUBBLE_H / 2, rows=len(run), columns=cols,
-            pitch_x=PITCH_X, pitch_y=PITCH_Y, bubble_width=BUBBLE_W, bubble_height=BUBBLE_H,
+            pitch_x=pitch, pitch_y=PITCH_Y, bubble_width=BUBBLE_W, bubble_height=BUBBLE_H,
             direction=Direction.ROWS, labels=labels, fields=[q.number for q in run],
             options_per_field=counts if any(c != cols for c in counts) else []))
         x += width + BLOCK_GAP

@@ -70,9 +70,13 @@ def _check_page(layout: SheetLayout) -> None:
         assert block.columns == 1 or block.pitch_x >= block.bubble_width + 1.0
 
 
-@pytest.mark.parametrize("size", ["A4", "A3"])
-def test_nothing_overlaps_and_everything_is_on_the_page_clear_of_markers_and_qr(size: str) -> None:
-    pages = design_sheet(_spec(_mixed(single=35, multiple=10, tf=10, fill=6, subjective=6), size))
+@pytest.mark.parametrize(("size", "digits", "options"), [("A4", 10, 5), ("A3", 10, 5), ("A4", 20, 26), ("A3", 0, 26),
+                                                    ("A4", 1, 2)])
+def test_nothing_overlaps_and_everything_is_on_the_page_clear_of_markers_and_qr(size: str, digits: int,
+                                                                                 options: int) -> None:
+    qs = [*_mixed(single=35, multiple=0, tf=10, fill=6, subjective=6),
+          *[QuestionSpec(str(100 + n), QuestionKind.MULTIPLE, options) for n in range(7)]]
+    pages = design_sheet(_spec(qs, size, digits))
     assert [p.page_no for p in pages] == list(range(1, len(pages) + 1))
     for page in pages:
         assert page.pages == len(pages)
