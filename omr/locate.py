@@ -1,0 +1,348 @@
+"""Locate: where the page is in the image and how it is turned.
+
+First the QR code (on a downscaled copy, then the full image), which names the sheet and, through
+the order of its corner points, the rotation (0/90/180/270, upside-down feeds included). Then the
+alignment points of the layout:
+
+* MARKERS: dark solid blobs of the marker's size and shape (contours of an adaptive-threshold
+  binary, filtered by area, solidity, aspect ratio and fill), the outermost one in each corner's
+  direction. One missing or smudged marker is tolerated: like Auto Multiple Choice, every set that
+  leaves one marker out is tried and the page is fitted from the other three.
+* EDGES: the paper's outline (largest quadrilateral) on a darker scanner bed.
+
+Without a QR (third-party sheets) every rotation the markers allow is returned, best first by
+shape; :mod:`omr.reader` picks the one whose bubble grid fits best.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from omr.layout import AlignMethod, Marker, MarkerShape, SheetLayout
+from omr.sheet_code import SheetCode, decode
+
+# The working copy for finding things: about this many pixels per mm (QR modules need >= 2.5 px).
+FIND_PX_PER_MM = 2.8
+ROTATIONS = (0, 90, 180, 270)
+
+
+@dataclass(frozen=True)
+class QrHit:
+    text: str
+    code: SheetCode | None  # None: a QR that is not one of our sheet codes
+    points: np.ndarray  # (4, 2) full-resolution corners in the QR's own order TL, TR, BR, BL
+    rotation: int | None  # clockwise turn of the scan from the QR's axes (None: corners unclear)
+
+
+@dataclass(frozen=True)
+class Location:
+    """Matching points: ``page_mm`` (layout millimetres) seen at ``image_px`` (full-resolution pixels)."""
+
+    rotation: int
+    page_mm: np.ndarray  # (n, 2), n = 3 (affine) or 4 (homography)
+    image_px: np.ndarray  # (n, 2)
+    method: str
+    missing: tuple[int, ...] = ()  # indices of layout markers not found (smudged, torn, out of frame)
+    shape_error: float = 0.0  # how far the fitted transform is from a plain similarity (0 = perfect)
+
+
+class LocateError(ValueError):
+    """The page cannot be located; the message says what was not found."""
+
+
+def working_copy(grey: np.ndarray, page_long_mm: float = 297.0) -> tuple[np.ndarray, float]:
+    """A downscaled copy at about FIND_PX_PER_MM (assuming the page fills the image) and its factor."""
+    factor = min(1.0, FIND_PX_PER_MM * page_long_mm / max(grey.shape))
+    if factor >= 0.999:
+        return grey, 1.0
+    return cv2.resize(grey, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA), factor
+
+
+def rotation_of(points: np.ndarray) -> int:
+    """Clockwise turn (0/90/180/270) from a QR's TL->TR axis in image coordinates (y down)."""
+    dx, dy = points[1] - points[0]
+    angle = float(np.degrees(np.arctan2(dy, dx)))
+    return int(round(angle / 90.0)) % 4 * 90
+
+
+def _square_like(points: np.ndarray | None) -> bool:
+    """A plausible QR outline: four corners, sides within 35% of each other, convex, not mirrored."""
+    if points is None or points.shape != (4, 2) or not np.all(np.isfinite(points)):
+        return False
+    sides = np.linalg.norm(np.roll(points, -1, axis=0) - points, axis=1)
+    if sides.min() < 8 or sides.max() > 1.35 * sides.min():
+        return False
+    edges = np.roll(points, -1, axis=0) - points
+    cross = edges[:, 0] * np.roll(edges, -1, axis=0)[:, 1] - edges[:, 1] * np.roll(edges, -1, axis=0)[:, 0]
+    return bool(np.all(cross > 0))  # clockwise on screen (y down) in the QR's own corner order
+
+
+def find_qr(grey: np.ndarray, small: np.ndarray, factor: float) -> QrHit | None:
+    """The QR code: detected on the working copy, decoded on a full-resolution crop; a 2x copy and
+    the full image are tried only when that fails. ``rotation`` is None when the text was read but
+    the corners are not trustworthy (the markers and the bubble grid decide then)."""
+    detector = cv2.QRCodeDetector()
+    tries: list[tuple[np.ndarray, float]] = [(small, factor)]
+    if factor < 0.999:
+        double = min(1.0, factor * 2)
+        tries.append((cv2.resize(grey, None, fx=double, fy=double, interpolation=cv2.INTER_AREA)
+                      if double < 0.999 else grey, double))
+    for image, scale in tries:
+        try:
+            found, points = detector.detect(image)
+        except cv2.error:
+            continue
+        if not found or points is None:
+            continue
+        corners = points.reshape(4, 2).astype(np.float64) / scale
+        text, corners_read = _decode_crop(detector, grey, corners)
+        if text is None:
+            continue
+        if not _square_like(corners_read):
+            corners_read = corners if _square_like(corners) else None
+        try:
+            code: SheetCode | None = decode(text)
+        except ValueError:
+            code = None
+        if corners_read is None:
+            return QrHit(text=text, code=code, points=corners, rotation=None)
+        return QrHit(text=text, code=code, points=corners_read, rotation=rotation_of(corners_read))
+    return None
+
+
+def _decode_crop(detector: cv2.QRCodeDetector, grey: np.ndarray, corners: np.ndarray
+                 ) -> tuple[str | None, np.ndarray | None]:
+    """Decode at full resolution around ``corners``: the text and the corners it was read at."""
+    side = float(np.linalg.norm(np.ptp(corners, axis=0)))
+    margin = max(16.0, side * 0.3)
+    x0, y0 = np.maximum(corners.min(axis=0) - margin, 0).astype(int)
+    x1, y1 = np.minimum(corners.max(axis=0) + margin, [grey.shape[1], grey.shape[0]]).astype(int)
+    if x1 - x0 < 16 or y1 - y0 < 16:
+        return None, None
+    crop = np.ascontiguousarray(grey[y0:y1, x0:x1])
+    offset = np.array([x0, y0], dtype=np.float64)
+    try:
+        if _square_like(corners):
+            text, _ = detector.decode(crop, (corners - offset).reshape(1, 4, 2).astype(np.float32))
+            if text:
+                return str(text), corners
+        text, points, _ = detector.detectAndDecode(crop)
+    except cv2.error:
+        return None, None
+    if not text:
+        return None, None
+    read = points.reshape(4, 2).astype(np.float64) + offset if points is not None else None
+    return str(text), read
+
+
+# ----------------------------------------------------------------------------------------- markers
+
+@dataclass(frozen=True)
+class Blob:
+    x: float  # centre, working-copy pixels
+    y: float
+    side: float  # sqrt(area)
+
+
+def marker_blobs(small: np.ndarray, marker: Marker, px_per_mm_max: float) -> list[Blob]:
+    """Dark solid blobs that could be corner markers: adaptive-threshold binaries at two offsets
+    (never one fixed threshold), contours filtered by size, solidity, aspect ratio and fill."""
+    side_max = marker.size * px_per_mm_max * 1.5
+    side_min = max(3.0, marker.size * px_per_mm_max * 0.35)
+    block = int(side_max * 2) | 1
+    blobs: list[Blob] = []
+    for offset in (12, 30):
+        binary = cv2.adaptiveThreshold(small, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
+                                       max(block, 11), offset)
+        # CCOMP, outer boundaries only: a marker inside the dark ring of a page edge still counts.
+        contours, hierarchy = cv2.findContours(binary, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+        if hierarchy is None:
+            continue
+        for contour, links in zip(contours, hierarchy[0], strict=True):
+            if links[3] != -1:
+                continue
+            area = cv2.contourArea(contour)
+            if not side_min ** 2 <= area <= side_max ** 2:
+                continue
+            (cx, cy), (w, h), _ = cv2.minAreaRect(contour)
+            if min(w, h) <= 0 or max(w, h) / min(w, h) > 1.45:
+                continue
+            hull = cv2.contourArea(cv2.convexHull(contour))
+            if hull <= 0 or area / hull < 0.85:
+                continue
+            rect_fill = area / (w * h)
+            if marker.shape == MarkerShape.SQUARE and rect_fill < 0.8:
+                continue
+            if marker.shape != MarkerShape.SQUARE and not 0.6 <= rect_fill <= 0.9:
+                continue
+            x, y, bw, bh = cv2.boundingRect(contour)
+            ink = float(np.count_nonzero(binary[y:y + bh, x:x + bw])) / area
+            if ink < (0.55 if marker.shape == MarkerShape.RING else 0.8):
+                continue
+            blob = Blob(float(cx), float(cy), float(np.sqrt(area)))
+            if all(abs(blob.x - b.x) + abs(blob.y - b.y) > side_min for b in blobs):
+                blobs.append(blob)
+    return blobs
+
+
+def _rotate_direction(dx: float, dy: float, rotation: int) -> tuple[float, float]:
+    """A page direction as seen in an image turned ``rotation`` degrees clockwise."""
+    for _ in range(rotation // 90):
+        dx, dy = -dy, dx
+    return dx, dy
+
+
+def _page_size_rotated(layout: SheetLayout, rotation: int) -> tuple[float, float]:
+    w, h = layout.page.width, layout.page.height
+    return (h, w) if rotation in (90, 270) else (w, h)
+
+
+def _similarity_error(page: np.ndarray, image: np.ndarray) -> float:
+    """How far the best transform page->image (affine for 3 points, homography for 4) is from a
+    similarity, and whether it mirrors: 0 for a clean scan, ~0.1 for a phone photo at an angle."""
+    if len(page) == 3:
+        affine = cv2.getAffineTransform(page.astype(np.float32), image.astype(np.float32))
+        linear = affine[:, :2]
+    else:
+        homography = cv2.getPerspectiveTransform(page.astype(np.float32), image.astype(np.float32))
+        centre = page.mean(axis=0)
+        # The linear part of the homography at the page centre (its Jacobian).
+        x, y = centre
+        h = homography
+        w = h[2, 0] * x + h[2, 1] * y + h[2, 2]
+        u = (h[0, 0] * x + h[0, 1] * y + h[0, 2]) / w
+        v = (h[1, 0] * x + h[1, 1] * y + h[1, 2]) / w
+        linear = np.array([[(h[0, 0] - u * h[2, 0]) / w, (h[0, 1] - u * h[2, 1]) / w],
+                           [(h[1, 0] - v * h[2, 0]) / w, (h[1, 1] - v * h[2, 1]) / w]])
+        # Perspective: how much the scale changes across the page.
+        span = float(np.ptp(page, axis=0).max())
+        perspective = abs(h[2, 0]) * span / abs(w) + abs(h[2, 1]) * span / abs(w)
+        if perspective > 0.6:
+            return 9.0
+    if np.linalg.det(linear) <= 0:
+        return 9.0  # mirrored or degenerate
+    s = np.linalg.svd(linear, compute_uv=False)
+    anisotropy = float(s[0] / s[1] - 1.0)
+    if len(page) == 4:
+        # Every marker must be where the others predict it, within the perspective we accept.
+        return anisotropy + 0.5 * perspective
+    return anisotropy
+
+
+def find_markers(grey: np.ndarray, small: np.ndarray, factor: float, layout: SheetLayout,
+                 rotations: tuple[int, ...] = ROTATIONS) -> list[Location]:
+    """Plausible placements of the layout's markers, best first. Raises LocateError when none."""
+    markers = layout.alignment.markers
+    if not markers:
+        raise LocateError("the layout has no markers")
+    size = max(m.size for m in markers)
+    page_long = max(layout.page.width, layout.page.height)
+    page_short = min(layout.page.width, layout.page.height)
+    px_max = min(max(small.shape) / page_long, min(small.shape) / page_short) * 1.15
+    blobs = marker_blobs(small, markers[0], px_max)
+    if len(blobs) < 3:
+        raise LocateError(f"found {len(blobs)} of the {len(markers)} corner markers")
+    points = np.array([[b.x, b.y] for b in blobs])
+    sides = np.array([b.side for b in blobs])
+    centre_x, centre_y = layout.page.width / 2, layout.page.height / 2
+    found: list[Location] = []
+    for rotation in rotations:
+        picks: list[int | None] = []
+        for marker in markers:
+            dx, dy = _rotate_direction(np.sign(marker.x - centre_x), np.sign(marker.y - centre_y), rotation)
+            picks.append(int(np.argmax(points[:, 0] * dx + points[:, 1] * dy)))
+        location = _best_subset(layout, rotation, picks, points, sides, size)
+        if location is not None:
+            found.append(Location(rotation, location.page_mm, location.image_px / factor, "markers",
+                                  location.missing, location.shape_error))
+    if not found:
+        raise LocateError(f"the corner markers do not form the sheet's pattern ({len(blobs)} candidate blobs)")
+    return sorted(found, key=lambda loc: (len(loc.missing), loc.shape_error))
+
+
+def _best_subset(layout: SheetLayout, rotation: int, picks: list[int | None], points: np.ndarray,
+                 sides: np.ndarray, marker_mm: float) -> Location | None:
+    markers = layout.alignment.markers
+    page = np.array([[m.x, m.y] for m in markers], dtype=np.float64)
+    options: list[tuple[int, ...]] = [tuple(range(len(markers)))]
+    if len(markers) == 4:
+        options += [tuple(i for i in range(4) if i != left_out) for left_out in range(4)]
+    best: Location | None = None
+    for subset in options:
+        chosen = [picks[i] for i in subset]
+        if any(c is None for c in chosen) or len(set(chosen)) < len(chosen):
+            continue
+        index = np.array(chosen, dtype=int)
+        image = points[index]
+        error = _similarity_error(page[list(subset)], image)
+        # The blob size must agree with the spacing of the markers (a filled bubble is much smaller).
+        spacing = np.linalg.norm(image[0] - image[1]) / max(1e-6, np.linalg.norm(page[subset[0]] - page[subset[1]]))
+        blob_scale = float(np.median(sides[index])) / marker_mm
+        if not 0.6 <= blob_scale / spacing <= 1.6:
+            continue
+        if np.ptp(sides[index]) > 0.5 * float(np.median(sides[index])):
+            error += 0.2
+        limit = 0.35 if len(subset) == 4 else 0.25
+        if error > limit:
+            continue
+        missing = tuple(i for i in range(len(markers)) if i not in subset)
+        candidate = Location(rotation, page[list(subset)], image, "markers", missing, error)
+        if best is None or (len(candidate.missing), candidate.shape_error) < (len(best.missing), best.shape_error):
+            best = candidate
+        if len(subset) == len(markers) and error < 0.15:
+            return best
+    return best
+
+
+# ------------------------------------------------------------------------------------------- edges
+
+def find_edges(grey: np.ndarray, small: np.ndarray, factor: float, layout: SheetLayout,
+               rotations: tuple[int, ...] = ROTATIONS) -> list[Location]:
+    """The paper's outline (a light quadrilateral on a darker background) as the page's corners."""
+    blurred = cv2.GaussianBlur(small, (5, 5), 0)
+    _, binary = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    binary = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        raise LocateError("no page outline found")
+    contour = max(contours, key=cv2.contourArea)
+    if cv2.contourArea(contour) < 0.2 * small.shape[0] * small.shape[1]:
+        raise LocateError("the page outline is too small: is the paper on a darker background?")
+    hull = cv2.convexHull(contour)
+    quad = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True).reshape(-1, 2).astype(np.float64)
+    if len(quad) != 4:
+        raise LocateError(f"the page outline has {len(quad)} corners, not 4")
+    # Image corners in the order TL, TR, BR, BL of the image.
+    sums, diffs = quad.sum(axis=1), quad[:, 0] - quad[:, 1]
+    corners = quad[[int(np.argmin(sums)), int(np.argmax(diffs)), int(np.argmax(sums)), int(np.argmin(diffs))]]
+    w, h = layout.page.width, layout.page.height
+    page = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float64)
+    found = []
+    for rotation in rotations:
+        shift = rotation // 90
+        image = np.roll(corners, -shift, axis=0)
+        error = _similarity_error(page, image)
+        if error <= 0.35:
+            found.append(Location(rotation, page, image / factor, "edges", (), error))
+    if not found:
+        raise LocateError("the page outline does not have the sheet's proportions")
+    return sorted(found, key=lambda loc: loc.shape_error)
+
+
+def locate(grey: np.ndarray, small: np.ndarray, factor: float, layout: SheetLayout,
+           rotation: int | None) -> list[Location]:
+    """Candidate placements of the page, best first (one rotation when the QR gave it)."""
+    rotations = ROTATIONS if rotation is None else (rotation,)
+    method = layout.alignment.method
+    if method == AlignMethod.MARKERS:
+        return find_markers(grey, small, factor, layout, rotations)
+    if method == AlignMethod.EDGES:
+        return find_edges(grey, small, factor, layout, rotations)
+    raise LocateError(f"alignment method {method.value} is not supported by this reader yet")
+
+
+__all__ = ["Location", "LocateError", "QrHit", "find_edges", "find_markers", "find_qr", "locate", "rotation_of",
+           "working_copy"]

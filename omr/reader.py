@@ -1,0 +1,124 @@
+"""Read one page: image -> PageReading (or PageFailure), wiring the pure stages
+load -> locate -> rectify -> measure -> interpret. Never raises on a bad image."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+from omr.interpret import interpret
+from omr.layout import SheetLayout
+from omr.locate import Location, LocateError, QrHit, find_qr, locate, working_copy
+from omr.measure import BlockMeasure, fill_ratios, geometry, levels, measure
+from omr.reading import Issue, IssueCode, PageFailure, PageReading
+from omr.rectify import PX_PER_MM, rectify
+from omr.sheet_code import SheetCode
+
+MIN_SIDE_PX = 500  # an A4 page below ~60 dpi cannot be read
+# Variance of the Laplacian of the (median-filtered) working copy at ~2.8 px/mm: a sharp scan gives
+# ~1000, a blur of 0.5 mm ~25, of 1 mm ~3.
+MIN_SHARPNESS = 8.0
+MIN_RING_CONTRAST = 0.02  # the bubble outlines must show where the layout puts them
+
+LayoutFor = Callable[[SheetCode | None], SheetLayout | None]
+
+
+def _failure(source: str, code: IssueCode, reason: str) -> PageFailure:
+    return PageFailure(source=source, issue=Issue(code, f"{source or 'page'}: {reason}"))
+
+
+def _as_grey(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 3 and image.shape[2] in (3, 4):
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY)
+    elif image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim != 2:
+        raise ValueError(f"not a grey or colour image (shape {image.shape})")
+    if image.dtype != np.uint8:
+        top = float(image.max()) if image.size else 1.0
+        image = np.clip(image.astype(np.float64) * (255.0 / (65535.0 if top > 255 else 255.0)), 0, 255)
+        image = image.astype(np.uint8)
+    return np.ascontiguousarray(image)
+
+
+def read_page(image: np.ndarray, layout_for: LayoutFor, source: str = "",
+              px_per_mm: float = PX_PER_MM) -> PageReading | PageFailure:
+    """Find the QR (any rotation), ask ``layout_for(code)`` for the layout (None code: a sheet
+    without our QR), locate, rectify, measure and interpret."""
+    try:
+        return _read(image, layout_for, source, px_per_mm)
+    except (cv2.error, ValueError, ArithmeticError, IndexError, MemoryError) as exc:
+        return _failure(source, IssueCode.UNUSABLE_IMAGE, f"the image cannot be processed: {exc}")
+
+
+def _read(image: np.ndarray, layout_for: LayoutFor, source: str, px_per_mm: float) -> PageReading | PageFailure:
+    if not isinstance(image, np.ndarray) or image.size == 0:
+        return _failure(source, IssueCode.UNUSABLE_IMAGE, "empty image")
+    grey = _as_grey(image)
+    height, width = grey.shape
+    if min(height, width) < MIN_SIDE_PX:
+        return _failure(source, IssueCode.UNUSABLE_IMAGE,
+                        f"image too small ({width}x{height} px; a page needs at least {MIN_SIDE_PX} px a side)")
+    small, factor = working_copy(grey)
+    low, high = np.percentile(small, [0.5, 99.5])
+    if high - low < 40 or np.count_nonzero(small < high - 80) < 1e-4 * small.size:
+        return _failure(source, IssueCode.UNUSABLE_IMAGE, "blank page (no printing found)")
+    sharpness = _sharpness(small)
+    if sharpness < MIN_SHARPNESS:
+        return _failure(source, IssueCode.UNUSABLE_IMAGE, f"image too blurred (sharpness {sharpness:.1f} < "
+                                                          f"{MIN_SHARPNESS:.0f})")
+    qr = find_qr(grey, small, factor)
+    code = qr.code if qr is not None else None
+    layout = layout_for(code)
+    if layout is None:
+        what = f"sheet code {qr.text!r}" if qr is not None else "a page without a sheet QR code"
+        return _failure(source, IssueCode.CANNOT_LOCATE, f"no layout for {what}")
+    try:
+        candidates = locate(grey, small, factor, layout, qr.rotation if qr is not None else None)
+
+    except LocateError as exc:
+        return _failure(source, IssueCode.CANNOT_LOCATE, str(exc))
+    best: tuple[float, Location, np.ndarray, float, list[BlockMeasure]] | None = None
+    geo = geometry(layout, px_per_mm)
+    for location in candidates[:4]:
+        page, _, spread = rectify(grey, layout, location, px_per_mm)
+        measures = measure(page, geo)
+        fit = float(np.median([m.ring_contrast for m in measures])) if measures else 1.0
+        if best is None or fit > best[0]:
+            best = (fit, location, page, spread, measures)
+        if len(candidates) == 1:
+            break
+    assert best is not None
+    fit, location, page, spread, measures = best
+    quality = {"sharpness": round(sharpness, 1), "grid_fit": round(fit, 4), "light_spread": round(spread, 2),
+               "shape_error": round(location.shape_error, 4), "markers_missing": float(len(location.missing)),
+               "scale_px_per_mm": round(_image_scale(location), 2)}
+    if measures and fit < MIN_RING_CONTRAST:
+        return _failure(source, IssueCode.CANNOT_LOCATE, f"the bubble grid does not fit the page (fit {fit:.3f}): "
+                                                         "wrong layout, or markers misread")
+    darkness = np.concatenate([m.darkness for m in measures]) if measures else np.zeros(0)
+    lv = levels(darkness)
+    quality.update({"blank_level": round(lv.blank, 4), "mark_level": round(lv.mark, 4),
+                    "noise": round(lv.noise, 4)})
+    result = interpret(measures, [fill_ratios(m.darkness, lv) for m in measures], lv)
+    issues = list(result.issues)
+    if location.missing:
+        quality["markers_missing"] = float(len(location.missing))
+    return PageReading(layout_name=layout.name, page_no=layout.page_no, code=code, rotation=location.rotation,
+                       px_per_mm=px_per_mm, image=page, fields=result.fields, admission_no=result.admission_no,
+                       admission_confidence=result.admission_confidence, absent=result.absent, issues=issues,
+                       quality=quality)
+
+
+def _sharpness(grey: np.ndarray) -> float:
+    return float(cv2.Laplacian(cv2.medianBlur(grey, 3), cv2.CV_32F).var())
+
+
+def _image_scale(location: Location) -> float:
+    page, image = location.page_mm, location.image_px
+    return float(np.linalg.norm(image[1] - image[0]) / max(1e-6, np.linalg.norm(page[1] - page[0])))
+
+
+__all__ = ["LayoutFor", "QrHit", "read_page"]
