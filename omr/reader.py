@@ -109,7 +109,7 @@ def _read(image: np.ndarray, layout_for: LayoutFor, source: str, px_per_mm: floa
     return PageReading(layout_name=layout.name, page_no=layout.page_no, code=code, rotation=location.rotation,
                        px_per_mm=px_per_mm, image=page, fields=result.fields, admission_no=result.admission_no,
                        admission_confidence=result.admission_confidence, absent=result.absent, issues=issues,
-                       quality=quality)
+                       quality=quality, layout=layout)
 
 
 def _sharpness(grey: np.ndarray) -> float:

