@@ -15,6 +15,8 @@ from omr.reading import BubbleState, FieldReading, FieldStatus, Issue, IssueCode
 MARKED = 0.5  # fill ratio (0 = the sheet's blank level, 1 = its mark level) from which a bubble is marked
 FAINT = 0.2  # ... from which it is more than paper: light pencil, a partial mark, an erasure's ghost
 ERASED_GAP = 0.3  # a faint bubble this much lighter than a clear mark in the same field is an erasure
+# On a multiple-answer item a faint bubble may be one more answer: only a light ghost counts as erased.
+ERASED_MAX_MULTIPLE = 0.35
 ID_MIN_CONFIDENCE = 0.5  # an admission digit below this is sent to a person
 
 
@@ -44,7 +46,8 @@ def interpret_field(block_id: str, kind: BlockKind, name: str, labels: list[str]
     strongest = max((float(fills[i]) for i in marked), default=0.0)
     undecided = []
     for i in faint:
-        if marked and strongest - float(fills[i]) >= ERASED_GAP:
+        light_enough = kind != BlockKind.MULTIPLE or float(fills[i]) < ERASED_MAX_MULTIPLE
+        if marked and strongest - float(fills[i]) >= ERASED_GAP and light_enough:
             states[i] = BubbleState.ERASED  # erased and re-marked: the clear mark is the answer
         else:
             undecided.append(i)

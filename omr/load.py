@@ -124,7 +124,7 @@ def _one_frame(image: object, data: bytes, source: str, kind: FileKind, limits: 
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             orientation = image.getexif().get(0x0112, 1) if kind in (FileKind.JPEG, FileKind.TIFF) else 1
-            if kind == FileKind.PNG and image.mode in ("L", "RGB", "RGBA", "P", "LA"):
+            if kind == FileKind.PNG and image.mode in ("L", "RGB") and "transparency" not in image.info:
                 # libpng through OpenCV is faster than Pillow; the header was checked above.
                 grey = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
                 if grey is None:
