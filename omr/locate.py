@@ -240,7 +240,7 @@ def _similarity_error(page: np.ndarray, image: np.ndarray) -> float:
     anisotropy = float(s[0] / s[1] - 1.0)
     if len(page) == 4:
         # Every marker must be where the others predict it, within the perspective we accept.
-        return anisotropy + 0.5 * perspective
+        return float(anisotropy + 0.5 * perspective)
     return anisotropy
 
 
@@ -299,7 +299,8 @@ def _best_subset(layout: SheetLayout, rotation: int, picks: list[int | None], po
         image = points[index]
         error = _similarity_error(page[list(subset)], image)
         # The blob size must agree with the spacing of the markers (a filled bubble is much smaller).
-        spacing = np.linalg.norm(image[0] - image[1]) / max(1e-6, np.linalg.norm(page[subset[0]] - page[subset[1]]))
+        page_gap = float(np.linalg.norm(page[subset[0]] - page[subset[1]]))
+        spacing = float(np.linalg.norm(image[0] - image[1])) / max(1e-6, page_gap)
         blob_scale = float(np.median(sides[index])) / marker_mm
         if not 0.6 <= blob_scale / spacing <= 1.6:
             continue

@@ -98,7 +98,8 @@ def _box_sums(integral: np.ndarray, cx: np.ndarray, cy: np.ndarray, half_w: int,
     x1 = np.clip(cx + half_w + 1, 0, w)
     y0 = np.clip(cy - half_h, 0, h)
     y1 = np.clip(cy + half_h + 1, 0, h)
-    return (integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]).astype(np.float64)
+    sums: np.ndarray = (integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]).astype(np.float64)
+    return sums
 
 
 def measure(page: np.ndarray, geo: Geometry) -> list[BlockMeasure]:

@@ -10,7 +10,7 @@ import numpy as np
 
 from omr.interpret import interpret
 from omr.layout import SheetLayout
-from omr.locate import Location, LocateError, QrHit, find_qr, locate, working_copy
+from omr.locate import LocateError, Location, QrHit, find_qr, locate, working_copy
 from omr.measure import BlockMeasure, fill_ratios, geometry, levels, measure
 from omr.reading import Issue, IssueCode, PageFailure, PageReading
 from omr.rectify import PX_PER_MM, rectify
@@ -118,7 +118,7 @@ def _sharpness(grey: np.ndarray) -> float:
 
 def _image_scale(location: Location) -> float:
     page, image = location.page_mm, location.image_px
-    return float(np.linalg.norm(image[1] - image[0]) / max(1e-6, np.linalg.norm(page[1] - page[0])))
+    return float(np.linalg.norm(image[1] - image[0])) / max(1e-6, float(np.linalg.norm(page[1] - page[0])))
 
 
 __all__ = ["LayoutFor", "QrHit", "read_page"]

@@ -29,7 +29,8 @@ def _encode(image: np.ndarray, fmt: str, **params: object) -> bytes:
     return buffer.getvalue()
 
 
-def _pages(data: bytes, name: str = "scan", limits: LoadLimits | None = None) -> list[tuple[str, np.ndarray] | PageFailure]:
+def _pages(data: bytes, name: str = "scan", limits: LoadLimits | None = None
+           ) -> list[tuple[str, np.ndarray] | PageFailure]:
     return list(load_pages(data, name, limits))
 
 
