@@ -335,3 +335,17 @@ def test_overlay_draws_on_the_rectified_page(truth: Truth) -> None:
     assert picture.shape == (*reading.image.shape, 3) and picture.dtype == np.uint8
     red = (picture[..., 2] > 180) & (picture[..., 1] < 80)
     assert red.any()  # the multiple-marked field is flagged in red
+
+
+def test_sheet_aligned_by_its_paper_edges(truth: Truth) -> None:
+    from omr.layout import AlignMethod, Alignment
+
+    edges = LAYOUT.model_copy(update={"alignment": Alignment(method=AlignMethod.EDGES), "name": "edges"})
+    page = filled_sheet(edges, truth, DPI, code=None)
+    h, w = page.shape
+    bed = np.full((h + 160, w + 140), 40, np.uint8)  # the page on a dark scanner lid, a little turned
+    bed[70:70 + h, 60:60 + w] = page
+    scan = _rotate(bed, 2.0)
+    reading = read_ok(np.ascontiguousarray(np.rot90(scan, 2)), lambda code: edges)
+    assert reading.rotation == 180
+    assert_matches(reading, truth)
