@@ -17,7 +17,7 @@ FAINT = 0.2  # ... from which it is more than paper: light pencil, a partial mar
 ERASED_GAP = 0.3  # a faint bubble this much lighter than a clear mark in the same field is an erasure
 # On a multiple-answer item a faint bubble may be one more answer: only a light ghost counts as erased.
 ERASED_MAX_MULTIPLE = 0.35
-ID_MIN_CONFIDENCE = 0.5  # an admission digit below this is sent to a person
+ID_MIN_CONFIDENCE = 0.05  # an admission digit below this (a mark just over the line) goes to a person
 
 
 def bubble_state(fill: float, faint_floor: float) -> BubbleState:

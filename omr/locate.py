@@ -94,13 +94,16 @@ def find_qr(grey: np.ndarray, small: np.ndarray, factor: float) -> QrHit | None:
     the corners are not trustworthy (the markers and the bubble grid decide then)."""
     # The ArUco-based detector finds codes about twice as fast as the classic one; the classic one
     # gets a second chance on a copy twice as large.
-    fast: cv2.QRCodeDetectorAruco | cv2.QRCodeDetector = cv2.QRCodeDetectorAruco()
-    tries: list[tuple[np.ndarray, float, cv2.QRCodeDetectorAruco | cv2.QRCodeDetector]] = [(small, factor, fast)]
-    if factor < 0.999:
-        double = min(1.0, factor * 2)
-        tries.append((cv2.resize(grey, None, fx=double, fy=double, interpolation=cv2.INTER_AREA)
-                      if double < 0.999 else grey, double, cv2.QRCodeDetector()))
-    for image, scale, detector in tries:
+    for attempt in range(2):
+        if attempt == 0:
+            image, scale = small, factor
+            detector: cv2.QRCodeDetectorAruco | cv2.QRCodeDetector = cv2.QRCodeDetectorAruco()
+        else:
+            if factor >= 0.999:
+                break
+            scale = min(1.0, factor * 2)
+            image = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 0.999 else grey
+            detector = cv2.QRCodeDetector()
         try:
             found, points = detector.detect(image)
         except cv2.error:
@@ -183,10 +186,10 @@ def marker_blobs(small: np.ndarray, marker: Marker, px_per_mm_max: float) -> lis
             if min(w, h) <= 0 or max(w, h) / min(w, h) > 1.45:
                 continue
             hull = cv2.contourArea(cv2.convexHull(contour))
-            if hull <= 0 or area / hull < 0.85:
+            if hull <= 0 or area / hull < 0.8:
                 continue
             rect_fill = area / (w * h)
-            if marker.shape == MarkerShape.SQUARE and rect_fill < 0.8:
+            if marker.shape == MarkerShape.SQUARE and rect_fill < 0.72:
                 continue
             if marker.shape != MarkerShape.SQUARE and not 0.6 <= rect_fill <= 0.9:
                 continue
@@ -244,9 +247,19 @@ def _similarity_error(page: np.ndarray, image: np.ndarray) -> float:
     return anisotropy
 
 
+def _inside(points: np.ndarray, polygon: np.ndarray, grow: float) -> np.ndarray:
+    """Which points fall inside ``polygon`` grown by ``grow`` (a share of its size) around its centre."""
+    centre = polygon.mean(axis=0)
+    grown = (centre + (polygon - centre) * (1 + grow)).astype(np.float32).reshape(-1, 1, 2)
+    return np.array([cv2.pointPolygonTest(grown, (float(x), float(y)), False) >= 0 for x, y in points], dtype=bool)
+
+
 def find_markers(grey: np.ndarray, small: np.ndarray, factor: float, layout: SheetLayout,
-                 rotations: tuple[int, ...] = ROTATIONS) -> list[Location]:
-    """Plausible placements of the layout's markers, best first. Raises LocateError when none."""
+                 rotations: tuple[int, ...] = ROTATIONS, exclude: np.ndarray | None = None) -> list[Location]:
+    """Plausible placements of the layout's markers, best first: for each rotation the full set
+    and every set that leaves one marker out (the reader keeps the one the bubble grid fits best).
+    ``exclude``: a polygon (full-resolution px, e.g. the QR code) where markers cannot be.
+    Raises LocateError when nothing plausible is found."""
     markers = layout.alignment.markers
     if not markers:
         raise LocateError("the layout has no markers")
@@ -255,10 +268,13 @@ def find_markers(grey: np.ndarray, small: np.ndarray, factor: float, layout: She
     page_short = min(layout.page.width, layout.page.height)
     px_max = min(max(small.shape) / page_long, min(small.shape) / page_short) * 1.15
     blobs = marker_blobs(small, markers[0], px_max)
-    if len(blobs) < 3:
-        raise LocateError(f"found {len(blobs)} of the {len(markers)} corner markers")
-    points = np.array([[b.x, b.y] for b in blobs])
+    points = np.array([[b.x, b.y] for b in blobs]).reshape(-1, 2)
     sides = np.array([b.side for b in blobs])
+    if exclude is not None and len(points):
+        keep_out = ~_inside(points, exclude * factor, 0.25)  # QR finder patterns look like markers
+        points, sides = points[keep_out], sides[keep_out]
+    if len(points) < 3:
+        raise LocateError(f"found {len(points)} of the {len(markers)} corner markers")
     # The markers are the outermost blobs; most of those 4 are real markers, so their median size
     # is the marker size, and smaller or larger blobs (bubbles, QR modules, smudges) are dropped.
     corners = [int(np.argmax(points @ np.array(d))) for d in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
@@ -270,30 +286,30 @@ def find_markers(grey: np.ndarray, small: np.ndarray, factor: float, layout: She
     centre_x, centre_y = layout.page.width / 2, layout.page.height / 2
     found: list[Location] = []
     for rotation in rotations:
-        picks: list[int | None] = []
+        picks: list[int] = []
         for marker in markers:
             dx, dy = _rotate_direction(np.sign(marker.x - centre_x), np.sign(marker.y - centre_y), rotation)
             picks.append(int(np.argmax(points[:, 0] * dx + points[:, 1] * dy)))
-        location = _best_subset(layout, rotation, picks, points, sides, size)
-        if location is not None:
+        for location in _subsets(layout, rotation, picks, points, sides, size):
             found.append(Location(rotation, location.page_mm, location.image_px / factor, "markers",
                                   location.missing, location.shape_error))
     if not found:
-        raise LocateError(f"the corner markers do not form the sheet's pattern ({len(blobs)} candidate blobs)")
+        raise LocateError(f"the corner markers do not form the sheet's pattern ({len(points)} candidate blobs)")
     return sorted(found, key=lambda loc: (len(loc.missing), loc.shape_error))
 
 
-def _best_subset(layout: SheetLayout, rotation: int, picks: list[int | None], points: np.ndarray,
-                 sides: np.ndarray, marker_mm: float) -> Location | None:
+def _subsets(layout: SheetLayout, rotation: int, picks: list[int], points: np.ndarray,
+             sides: np.ndarray, marker_mm: float) -> list[Location]:
+    """The full set of picked markers and each set leaving one out, when plausible."""
     markers = layout.alignment.markers
     page = np.array([[m.x, m.y] for m in markers], dtype=np.float64)
     options: list[tuple[int, ...]] = [tuple(range(len(markers)))]
     if len(markers) == 4:
         options += [tuple(i for i in range(4) if i != left_out) for left_out in range(4)]
-    best: Location | None = None
+    found: list[Location] = []
     for subset in options:
         chosen = [picks[i] for i in subset]
-        if any(c is None for c in chosen) or len(set(chosen)) < len(chosen):
+        if len(set(chosen)) < len(chosen):
             continue
         index = np.array(chosen, dtype=int)
         image = points[index]
@@ -301,9 +317,6 @@ def _best_subset(layout: SheetLayout, rotation: int, picks: list[int | None], po
         # The blob size must agree with the spacing of the markers (a filled bubble is much smaller).
         page_gap = float(np.linalg.norm(page[subset[0]] - page[subset[1]]))
         spacing = float(np.linalg.norm(image[0] - image[1])) / max(1e-6, page_gap)
-        blob_scale = float(np.median(sides[index])) / marker_mm
-        if not 0.6 <= blob_scale / spacing <= 1.6:
-            continue
         relative = sides[index] / (spacing * marker_mm)
         if relative.min() < 0.65 or relative.max() > 1.5:
             continue  # one of them is not the size of a marker
@@ -311,12 +324,8 @@ def _best_subset(layout: SheetLayout, rotation: int, picks: list[int | None], po
         if error > limit:
             continue
         missing = tuple(i for i in range(len(markers)) if i not in subset)
-        candidate = Location(rotation, page[list(subset)], image, "markers", missing, error)
-        if best is None or (len(candidate.missing), candidate.shape_error) < (len(best.missing), best.shape_error):
-            best = candidate
-        if len(subset) == len(markers) and error < 0.15:
-            return best
-    return best
+        found.append(Location(rotation, page[list(subset)], image, "markers", missing, error))
+    return found
 
 
 # ------------------------------------------------------------------------------------------- edges
@@ -355,12 +364,13 @@ def find_edges(grey: np.ndarray, small: np.ndarray, factor: float, layout: Sheet
 
 
 def locate(grey: np.ndarray, small: np.ndarray, factor: float, layout: SheetLayout,
-           rotation: int | None) -> list[Location]:
+           qr: QrHit | None) -> list[Location]:
     """Candidate placements of the page, best first (one rotation when the QR gave it)."""
+    rotation = qr.rotation if qr is not None else None
     rotations = ROTATIONS if rotation is None else (rotation,)
     method = layout.alignment.method
     if method == AlignMethod.MARKERS:
-        return find_markers(grey, small, factor, layout, rotations)
+        return find_markers(grey, small, factor, layout, rotations, qr.points if qr is not None else None)
     if method == AlignMethod.EDGES:
         return find_edges(grey, small, factor, layout, rotations)
     raise LocateError(f"alignment method {method.value} is not supported by this reader yet")

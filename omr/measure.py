@@ -94,10 +94,8 @@ class BlockMeasure:
 def _box_sums(integral: np.ndarray, cx: np.ndarray, cy: np.ndarray, half_w: int, half_h: int) -> np.ndarray:
     """Sums of the boxes centred at (cx, cy) (any matching shapes) from an integral image."""
     h, w = integral.shape[0] - 1, integral.shape[1] - 1
-    x0 = np.clip(cx - half_w, 0, w)
-    x1 = np.clip(cx + half_w + 1, 0, w)
-    y0 = np.clip(cy - half_h, 0, h)
-    y1 = np.clip(cy + half_h + 1, 0, h)
+    x0, x1 = np.clip(np.stack([cx - half_w, cx + half_w + 1]), 0, w)
+    y0, y1 = np.clip(np.stack([cy - half_h, cy + half_h + 1]), 0, h)
     sums: np.ndarray = (integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]).astype(np.float64)
     return sums
 

@@ -21,6 +21,9 @@ MIN_SIDE_PX = 500  # an A4 page below ~60 dpi cannot be read
 # ~1000, a blur of 0.5 mm ~25, of 1 mm ~3.
 MIN_SHARPNESS = 8.0
 MIN_RING_CONTRAST = 0.02  # the bubble outlines must show where the layout puts them
+GOOD_FIT = 0.05  # ... and when they show this clearly, on a clean marker fit, no other placement is tried
+CLEAN_SHAPE = 0.12
+MAX_CANDIDATES = 8
 
 LayoutFor = Callable[[SheetCode | None], SheetLayout | None]
 
@@ -62,8 +65,9 @@ def _read(image: np.ndarray, layout_for: LayoutFor, source: str, px_per_mm: floa
         return _failure(source, IssueCode.UNUSABLE_IMAGE,
                         f"image too small ({width}x{height} px; a page needs at least {MIN_SIDE_PX} px a side)")
     small, factor = working_copy(grey)
-    low, high = np.percentile(small, [0.5, 99.5])
-    if high - low < 40 or np.count_nonzero(small < high - 80) < 1e-4 * small.size:
+    histogram = np.cumsum(cv2.calcHist([small], [0], None, [256], [0, 256]).ravel())
+    low, high = np.searchsorted(histogram, [0.005 * small.size, 0.995 * small.size])
+    if high - low < 40 or histogram[max(0, int(high) - 80)] < 1e-4 * small.size:
         return _failure(source, IssueCode.UNUSABLE_IMAGE, "blank page (no printing found)")
     sharpness = _sharpness(small)
     if sharpness < MIN_SHARPNESS:
@@ -76,20 +80,19 @@ def _read(image: np.ndarray, layout_for: LayoutFor, source: str, px_per_mm: floa
         what = f"sheet code {qr.text!r}" if qr is not None else "a page without a sheet QR code"
         return _failure(source, IssueCode.CANNOT_LOCATE, f"no layout for {what}")
     try:
-        candidates = locate(grey, small, factor, layout, qr.rotation if qr is not None else None)
-
+        candidates = locate(grey, small, factor, layout, qr)
     except LocateError as exc:
         return _failure(source, IssueCode.CANNOT_LOCATE, str(exc))
     best: tuple[float, Location, np.ndarray, float, list[BlockMeasure]] | None = None
     geo = geometry(layout, px_per_mm)
-    for location in candidates[:4]:
+    for location in candidates[:MAX_CANDIDATES]:
         page, _, spread = rectify(grey, layout, location, px_per_mm)
         measures = measure(page, geo)
         fit = float(np.median([m.ring_contrast for m in measures])) if measures else 1.0
         if best is None or fit > best[0]:
             best = (fit, location, page, spread, measures)
-        if len(candidates) == 1:
-            break
+        if fit >= GOOD_FIT and location.shape_error <= CLEAN_SHAPE:
+            break  # a clean fit: no need to try the others
     assert best is not None
     fit, location, page, spread, measures = best
     quality = {"sharpness": round(sharpness, 1), "grid_fit": round(fit, 4), "light_spread": round(spread, 2),
