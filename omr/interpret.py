@@ -38,6 +38,21 @@ def _margin(fill: float, faint_floor: float) -> float:
     return 0.0
 
 
+def _confidence(fills: np.ndarray, states: list[BubbleState], strongest: float, faint_floor: float) -> float:
+    """0..1, the weakest link of the decision: each mark's distance above the marked line, and each
+    other bubble's distance below the faint line (or, next to a clear mark, how clearly it is
+    lighter than that mark, as an erasure would be)."""
+    margins = [1.0]
+    for fill, state in zip((float(f) for f in fills), states, strict=True):
+        if state == BubbleState.MARKED:
+            margins.append(_margin(fill, faint_floor))
+        elif strongest > 0:
+            margins.append(min(1.0, max(0.0, (strongest - fill - ERASED_GAP) / 0.4)))
+        else:
+            margins.append(_margin(fill, faint_floor))
+    return max(0.0, min(margins))
+
+
 def interpret_field(block_id: str, kind: BlockKind, name: str, labels: list[str], fills: np.ndarray,
                     faint_floor: float) -> FieldReading:
     states = [bubble_state(float(f), faint_floor) for f in fills]
@@ -60,14 +75,13 @@ def interpret_field(block_id: str, kind: BlockKind, name: str, labels: list[str]
         status = FieldStatus.MULTIPLE
     else:
         status = FieldStatus.OK
-    confidence = min((_margin(float(f), faint_floor) for f in fills), default=1.0)
+    confidence = _confidence(fills, states, strongest, faint_floor)
     if status == FieldStatus.AMBIGUOUS:
         confidence = min(confidence, 0.3)
-    elif any(s == BubbleState.ERASED for s in states):
-        gap = strongest - max(float(fills[i]) for i, s in enumerate(states) if s == BubbleState.ERASED)
-        confidence = min(1.0, max(0.0, (gap - ERASED_GAP) / 0.4)) * 0.9
-    else:
-        confidence = max(confidence, 0.0)
+    elif status == FieldStatus.MULTIPLE:
+        confidence = min(confidence, 0.5)
+    elif BubbleState.ERASED in states:
+        confidence = min(confidence, 0.9)  # an erasure: a little less sure than a clean field
     value = "".join(labels[i] for i in marked)
     return FieldReading(block=block_id, field=name, value=value, status=status, confidence=round(confidence, 3),
                         fills={label: round(float(f), 3) for label, f in zip(labels, fills, strict=True)},
