@@ -4,6 +4,7 @@ load -> locate -> rectify -> measure -> interpret. Never raises on a bad image."
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -24,6 +25,7 @@ MIN_RING_CONTRAST = 0.02  # the bubble outlines must show where the layout puts 
 GOOD_FIT = 0.05  # ... and when they show this clearly, on a clean marker fit, no other placement is tried
 CLEAN_SHAPE = 0.12
 MAX_CANDIDATES = 8
+SAME_FIT = 0.75  # without a QR, two rotations fitting this alike cannot be told apart
 
 LayoutFor = Callable[[SheetCode | None], SheetLayout | None]
 
@@ -52,7 +54,8 @@ def read_page(image: np.ndarray, layout_for: LayoutFor, source: str = "",
     without our QR), locate, rectify, measure and interpret."""
     try:
         return _read(image, layout_for, source, px_per_mm)
-    except (cv2.error, ValueError, ArithmeticError, IndexError, MemoryError) as exc:
+    except (cv2.error, ValueError, ArithmeticError, IndexError, KeyError, TypeError, AssertionError, MemoryError,
+            np.linalg.LinAlgError) as exc:
         return _failure(source, IssueCode.UNUSABLE_IMAGE, f"the image cannot be processed: {exc}")
 
 
@@ -83,24 +86,45 @@ def _read(image: np.ndarray, layout_for: LayoutFor, source: str, px_per_mm: floa
         candidates = locate(grey, small, factor, layout, qr)
     except LocateError as exc:
         return _failure(source, IssueCode.CANNOT_LOCATE, str(exc))
-    best: tuple[float, Location, np.ndarray, float, list[BlockMeasure]] | None = None
     geo = geometry(layout, px_per_mm)
-    for location in candidates[:MAX_CANDIDATES]:
+    tried: list[_Trial] = []
+
+    def attempt(location: Location) -> _Trial:
         page, _, spread = rectify(grey, layout, location, px_per_mm)
         measures = measure(page, geo)
         fit = float(np.median([m.ring_contrast for m in measures])) if measures else 1.0
-        if best is None or fit > best[0]:
-            best = (fit, location, page, spread, measures)
-        if fit >= GOOD_FIT and location.shape_error <= CLEAN_SHAPE:
+        trial = _Trial(fit, location, page, spread, measures)
+        tried.append(trial)
+        return trial
+
+    rotation_known = qr is not None and qr.rotation is not None
+    if not rotation_known:
+        # No trustworthy QR: the best placement of every rotation the markers allow, so a sheet
+        # that looks the same either way up is caught instead of read upside down.
+        firsts: dict[int, Location] = {}
+        for location in candidates:
+            firsts.setdefault(location.rotation, location)
+        by_rotation = sorted((attempt(loc) for loc in firsts.values()), key=lambda t: -t.fit)
+        if len(by_rotation) > 1 and by_rotation[0].fit >= MIN_RING_CONTRAST \
+                and by_rotation[1].fit >= SAME_FIT * by_rotation[0].fit:
+            return _failure(source, IssueCode.CANNOT_LOCATE,
+                            f"cannot tell which way up the sheet is (rotations {by_rotation[0].location.rotation} "
+                            f"and {by_rotation[1].location.rotation} fit alike)")
+        candidates = [c for c in candidates if c.rotation == by_rotation[0].location.rotation]
+    for location in candidates[:MAX_CANDIDATES]:
+        done = next((t for t in tried if t.location is location), None)
+        trial = done or attempt(location)
+        if trial.fit >= GOOD_FIT and location.shape_error <= CLEAN_SHAPE:
             break  # a clean fit: no need to try the others
-    assert best is not None
-    fit, location, page, spread, measures = best
+    best = max(tried, key=lambda t: t.fit)
+    fit, location, page, spread, measures = best.fit, best.location, best.page, best.spread, best.measures
     quality = {"sharpness": round(sharpness, 1), "grid_fit": round(fit, 4), "light_spread": round(spread, 2),
                "shape_error": round(location.shape_error, 4), "markers_missing": float(len(location.missing)),
                "scale_px_per_mm": round(_image_scale(location), 2)}
     if measures and fit < MIN_RING_CONTRAST:
-        return _failure(source, IssueCode.CANNOT_LOCATE, f"the bubble grid does not fit the page (fit {fit:.3f}): "
-                                                         "wrong layout, or markers misread")
+        return _failure(source, IssueCode.CANNOT_LOCATE, f"the bubble grid does not fit the page (fit {fit:.3f}, "
+                                                         f"sharpness {sharpness:.0f}): wrong layout, markers misread "
+                                                         "or the image too blurred")
     darkness = np.concatenate([m.darkness for m in measures]) if measures else np.zeros(0)
     lv = levels(darkness)
     quality.update({"blank_level": round(lv.blank, 4), "mark_level": round(lv.mark, 4),
@@ -113,6 +137,15 @@ def _read(image: np.ndarray, layout_for: LayoutFor, source: str, px_per_mm: floa
                        px_per_mm=px_per_mm, image=page, fields=result.fields, admission_no=result.admission_no,
                        admission_confidence=result.admission_confidence, absent=result.absent, issues=issues,
                        quality=quality, layout=layout)
+
+
+@dataclass(frozen=True)
+class _Trial:
+    fit: float
+    location: Location
+    page: np.ndarray
+    spread: float
+    measures: list[BlockMeasure]
 
 
 def _sharpness(grey: np.ndarray) -> float:

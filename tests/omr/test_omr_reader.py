@@ -349,3 +349,18 @@ def test_sheet_aligned_by_its_paper_edges(truth: Truth) -> None:
     reading = read_ok(np.ascontiguousarray(np.rot90(scan, 2)), lambda code: edges)
     assert reading.rotation == 180
     assert_matches(reading, truth)
+
+
+def test_symmetric_sheet_without_qr_is_not_read_upside_down() -> None:
+    from omr.layout import Alignment, BlockKind, BubbleBlock, Marker
+
+    symmetric = SheetLayout(
+        name="symmetric", alignment=Alignment(markers=[Marker(x=12, y=12), Marker(x=198, y=12),
+                                                       Marker(x=198, y=285), Marker(x=12, y=285)]),
+        bubble_blocks=[BubbleBlock(id="q", kind=BlockKind.SINGLE, origin_x=94.5, origin_y=121.5, rows=10, columns=4,
+                                   pitch_x=7, pitch_y=6, bubble_width=5, bubble_height=3.2,
+                                   labels=["A", "B", "C", "D"], fields=[str(i + 1) for i in range(10)])])
+    image = filled_sheet(symmetric, Truth({"1": "A", "2": "B"}), DPI, code=None)
+    result = read_page(np.ascontiguousarray(np.rot90(image, 2)), lambda code: symmetric, "sym#1")
+    assert isinstance(result, PageFailure)
+    assert result.issue.code == IssueCode.CANNOT_LOCATE and "which way up" in result.issue.reason
