@@ -16,13 +16,14 @@ shape; :mod:`omr.reader` picks the one whose bubble grid fits best.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from omr.layout import AlignMethod, Marker, MarkerShape, SheetLayout
-from omr.sheet_code import SheetCode, decode
+from omr.sheet_code import SheetCode, decode, qr_matrix
 
 # The working copy for finding things: about this many pixels per mm (QR modules need >= 2.5 px).
 FIND_PX_PER_MM = 2.8
@@ -179,28 +180,61 @@ def marker_blobs(small: np.ndarray, marker: Marker, px_per_mm_max: float) -> lis
         for contour, links in zip(contours, hierarchy[0], strict=True):
             if links[3] != -1:
                 continue
-            area = cv2.contourArea(contour)
-            if not side_min ** 2 <= area <= side_max ** 2:
-                continue
-            (cx, cy), (w, h), _ = cv2.minAreaRect(contour)
-            if min(w, h) <= 0 or max(w, h) / min(w, h) > 1.45:
-                continue
-            hull = cv2.contourArea(cv2.convexHull(contour))
-            if hull <= 0 or area / hull < 0.8:
-                continue
-            rect_fill = area / (w * h)
-            if marker.shape == MarkerShape.SQUARE and rect_fill < 0.72:
-                continue
-            if marker.shape != MarkerShape.SQUARE and not 0.6 <= rect_fill <= 0.9:
-                continue
-            x, y, bw, bh = cv2.boundingRect(contour)
-            ink = float(np.count_nonzero(binary[y:y + bh, x:x + bw])) / area
-            if ink < (0.55 if marker.shape == MarkerShape.RING else 0.8):
-                continue
-            blob = Blob(float(cx), float(cy), float(np.sqrt(area)))
-            if all(abs(blob.x - b.x) + abs(blob.y - b.y) > side_min for b in blobs):
+            blob = _marker_blob(contour, binary, marker, side_min, side_max)
+            if blob is not None and all(abs(blob.x - b.x) + abs(blob.y - b.y) > side_min for b in blobs):
                 blobs.append(blob)
     return blobs
+
+
+def _marker_blob(contour: np.ndarray, binary: np.ndarray, marker: Marker, side_min: float,
+                 side_max: float) -> Blob | None:
+    x, y, bw, bh = cv2.boundingRect(contour)
+    height, width = binary.shape
+    cut_x = x <= 1 or x + bw >= width - 1
+    cut_y = y <= 1 or y + bh >= height - 1
+    if cut_x or cut_y:
+        return _cut_marker(binary, marker, (x, y, bw, bh), cut_x, cut_y, side_min, side_max)
+    area = cv2.contourArea(contour)
+    if not side_min ** 2 <= area <= side_max ** 2:
+        return None
+    (cx, cy), (w, h), _ = cv2.minAreaRect(contour)
+    if min(w, h) <= 0 or max(w, h) / min(w, h) > 1.45:
+        return None
+    hull = cv2.contourArea(cv2.convexHull(contour))
+    if hull <= 0 or area / hull < 0.8:
+        return None
+    rect_fill = area / (w * h)
+    if marker.shape == MarkerShape.SQUARE and rect_fill < 0.72:
+        return None
+    if marker.shape != MarkerShape.SQUARE and not 0.6 <= rect_fill <= 0.9:
+        return None
+    ink = float(np.count_nonzero(binary[y:y + bh, x:x + bw])) / area
+    if ink < (0.55 if marker.shape == MarkerShape.RING else 0.8):
+        return None
+    return Blob(float(cx), float(cy), float(np.sqrt(area)))
+
+
+def _cut_marker(binary: np.ndarray, marker: Marker, rect: tuple[int, int, int, int], cut_x: bool, cut_y: bool,
+                side_min: float, side_max: float) -> Blob | None:
+    """A square marker cut by one edge of the image: its full side is the uncut extent, and its
+    centre is half a side in from the visible inner edge (a corner cut cannot be recovered)."""
+    if cut_x and cut_y or marker.shape != MarkerShape.SQUARE:
+        return None
+    x, y, bw, bh = rect
+    side = float(bh if cut_x else bw)
+    visible = float(bw if cut_x else bh)
+    if not side_min <= side <= side_max or visible < 0.4 * side or visible > 1.1 * side:
+        return None
+    ink = float(np.count_nonzero(binary[y:y + bh, x:x + bw])) / max(1.0, bw * bh)
+    if ink < 0.8:
+        return None
+    if cut_x:
+        cx = x + bw - side / 2 if x <= 1 else x + side / 2
+        cy = y + bh / 2
+    else:
+        cy = y + bh - side / 2 if y <= 1 else y + side / 2
+        cx = x + bw / 2
+    return Blob(float(cx), float(cy), side)
 
 
 def _rotate_direction(dx: float, dy: float, rotation: int) -> tuple[float, float]:
@@ -254,8 +288,29 @@ def _inside(points: np.ndarray, polygon: np.ndarray, grow: float) -> np.ndarray:
     return np.array([cv2.pointPolygonTest(grown, (float(x), float(y)), False) >= 0 for x, y in points], dtype=bool)
 
 
+def qr_symbol_mm(layout: SheetLayout, text: str) -> np.ndarray | None:
+    """Corners (mm, TL TR BR BL) of the QR symbol printed in the layout's QR box: the modules sit
+    inside a 4-module quiet zone, as ``omr.synth.render`` and the sheet PDF draw them."""
+    if layout.qr is None:
+        return None
+    try:
+        modules = _module_count(text)
+    except Exception:  # noqa: BLE001 - a text the encoder refuses: no extra points
+        return None
+    unit = layout.qr.size / (modules + 8)
+    x0, y0 = layout.qr.x + 4 * unit, layout.qr.y + 4 * unit
+    x1, y1 = x0 + modules * unit, y0 + modules * unit
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64)
+
+
+@functools.lru_cache(maxsize=256)
+def _module_count(text: str) -> int:
+    return len(qr_matrix(text))
+
+
 def find_markers(grey: np.ndarray, small: np.ndarray, factor: float, layout: SheetLayout,
-                 rotations: tuple[int, ...] = ROTATIONS, exclude: np.ndarray | None = None) -> list[Location]:
+                 rotations: tuple[int, ...] = ROTATIONS, exclude: np.ndarray | None = None,
+                 qr_text: str | None = None) -> list[Location]:
     """Plausible placements of the layout's markers, best first: for each rotation the full set
     and every set that leaves one marker out (the reader keeps the one the bubble grid fits best).
     ``exclude``: a polygon (full-resolution px, e.g. the QR code) where markers cannot be.
@@ -275,6 +330,7 @@ def find_markers(grey: np.ndarray, small: np.ndarray, factor: float, layout: She
         points, sides = points[keep_out], sides[keep_out]
     if len(points) < 3:
         raise LocateError(f"found {len(points)} of the {len(markers)} corner markers")
+    qr_mm = qr_symbol_mm(layout, qr_text) if qr_text is not None and exclude is not None else None
     # The markers are the outermost blobs; most of those 4 are real markers, so their median size
     # is the marker size, and smaller or larger blobs (bubbles, QR modules, smudges) are dropped.
     corners = [int(np.argmax(points @ np.array(d))) for d in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
@@ -291,8 +347,17 @@ def find_markers(grey: np.ndarray, small: np.ndarray, factor: float, layout: She
             dx, dy = _rotate_direction(np.sign(marker.x - centre_x), np.sign(marker.y - centre_y), rotation)
             picks.append(int(np.argmax(points[:, 0] * dx + points[:, 1] * dy)))
         for location in _subsets(layout, rotation, picks, points, sides, size):
-            found.append(Location(rotation, location.page_mm, location.image_px / factor, "markers",
-                                  location.missing, location.shape_error))
+            page_mm, image_px, method = location.page_mm, location.image_px / factor, "markers"
+            if location.missing and qr_mm is not None and exclude is not None:
+                # Three markers fit an affine map only; the QR's corners add the perspective back.
+                affine = cv2.getAffineTransform(page_mm.astype(np.float32), image_px.astype(np.float32))
+                predicted = np.hstack([qr_mm, np.ones((4, 1))]) @ affine.T
+                scale = float(np.sqrt(abs(np.linalg.det(affine[:, :2]))))
+                if float(np.abs(predicted - exclude).max()) < 6.0 * scale:  # within 6 mm: the same QR
+                    page_mm = np.vstack([page_mm, qr_mm])
+                    image_px = np.vstack([image_px, exclude])
+                    method = "markers+qr"
+            found.append(Location(rotation, page_mm, image_px, method, location.missing, location.shape_error))
     if not found:
         raise LocateError(f"the corner markers do not form the sheet's pattern ({len(points)} candidate blobs)")
     return sorted(found, key=lambda loc: (len(loc.missing), loc.shape_error))
@@ -370,7 +435,8 @@ def locate(grey: np.ndarray, small: np.ndarray, factor: float, layout: SheetLayo
     rotations = ROTATIONS if rotation is None else (rotation,)
     method = layout.alignment.method
     if method == AlignMethod.MARKERS:
-        return find_markers(grey, small, factor, layout, rotations, qr.points if qr is not None else None)
+        return find_markers(grey, small, factor, layout, rotations, qr.points if qr is not None else None,
+                            qr.text if qr is not None and qr.rotation is not None else None)
     if method == AlignMethod.EDGES:
         return find_edges(grey, small, factor, layout, rotations)
     raise LocateError(f"alignment method {method.value} is not supported by this reader yet")

@@ -21,7 +21,7 @@ MIN_SIDE_PX = 500  # an A4 page below ~60 dpi cannot be read
 # Variance of the Laplacian of the (median-filtered) working copy at ~2.8 px/mm: a sharp scan gives
 # ~1000, a blur of 0.5 mm ~25, of 1 mm ~3.
 MIN_SHARPNESS = 8.0
-MIN_RING_CONTRAST = 0.02  # the bubble outlines must show where the layout puts them
+MIN_RING_CONTRAST = 0.025  # the bubble outlines must show where the layout puts them
 GOOD_FIT = 0.05  # ... and when they show this clearly, on a clean marker fit, no other placement is tried
 CLEAN_SHAPE = 0.12
 MAX_CANDIDATES = 8
@@ -92,7 +92,7 @@ def _read(image: np.ndarray, layout_for: LayoutFor, source: str, px_per_mm: floa
     def attempt(location: Location) -> _Trial:
         page, _, spread = rectify(grey, layout, location, px_per_mm)
         measures = measure(page, geo)
-        fit = float(np.median([m.ring_contrast for m in measures])) if measures else 1.0
+        fit = _grid_fit(measures)
         trial = _Trial(fit, location, page, spread, measures)
         tried.append(trial)
         return trial
@@ -146,6 +146,19 @@ class _Trial:
     page: np.ndarray
     spread: float
     measures: list[BlockMeasure]
+
+
+def _grid_fit(measures: list[BlockMeasure]) -> float:
+    """How well the bubble grid sits where the layout puts it: the median block's outline contrast,
+    but never more than twice the worst block's (with 4+ bubbles): one misplaced block is enough
+    to misread answers, so it drags the page's fit down below the acceptance line."""
+    if not measures:
+        return 1.0
+    contrasts = [m.ring_contrast for m in measures]
+    median = float(np.median(contrasts))
+    sized = [m.ring_contrast for m in measures if len(m.darkness) >= 4]
+    worst = min(sized) if sized else median
+    return min(median, max(0.0, 2.0 * worst))
 
 
 def _sharpness(grey: np.ndarray) -> float:

@@ -20,15 +20,19 @@ def page_transform(location: Location, px_per_mm: float) -> np.ndarray:
     page = (location.page_mm * px_per_mm).astype(np.float32)
     image = location.image_px.astype(np.float32)
     if len(page) >= 4:
-        # A flatbed scan has no perspective: when an affine map fits the four points to within
+        # A flatbed scan has no perspective: when an affine map fits the points to within
         # AFFINE_TOLERANCE_MM, use it (it also averages out the markers' centring noise).
-        design = np.hstack([page[:4].astype(np.float64), np.ones((4, 1))])
-        solution, *_ = np.linalg.lstsq(design, image[:4].astype(np.float64), rcond=None)
-        residual = float(np.abs(design @ solution - image[:4]).max())
-        scale = float(np.linalg.norm(image[1] - image[0])) / max(1e-6, float(np.linalg.norm(page[1] - page[0])))
+        design = np.hstack([page.astype(np.float64), np.ones((len(page), 1))])
+        solution, *_ = np.linalg.lstsq(design, image.astype(np.float64), rcond=None)
+        residual = float(np.abs(design @ solution - image).max())
+        scale = float(np.sqrt(abs(np.linalg.det(solution[:2].T))))  # image px per canonical px
         if residual <= AFFINE_TOLERANCE_MM * px_per_mm * scale:
             return np.vstack([solution.T, [0.0, 0.0, 1.0]])
-        return cv2.getPerspectiveTransform(page[:4], image[:4])
+        if len(page) == 4:
+            return cv2.getPerspectiveTransform(page, image)
+        homography, _ = cv2.findHomography(page, image, 0)
+        if homography is not None:
+            return np.asarray(homography, dtype=np.float64)
     affine = cv2.getAffineTransform(page[:3], image[:3])
     return np.vstack([affine, [0.0, 0.0, 1.0]])
 
