@@ -353,7 +353,7 @@ def find_markers(grey: np.ndarray, small: np.ndarray, factor: float, layout: She
                 affine = cv2.getAffineTransform(page_mm.astype(np.float32), image_px.astype(np.float32))
                 predicted = np.hstack([qr_mm, np.ones((4, 1))]) @ affine.T
                 scale = float(np.sqrt(abs(np.linalg.det(affine[:, :2]))))
-                if float(np.abs(predicted - exclude).max()) < 6.0 * scale:  # within 6 mm: the same QR
+                if float(np.abs(predicted - exclude).max()) < 15.0 * scale:  # the same QR, seen in perspective
                     page_mm = np.vstack([page_mm, qr_mm])
                     image_px = np.vstack([image_px, exclude])
                     method = "markers+qr"

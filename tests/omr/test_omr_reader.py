@@ -364,3 +364,17 @@ def test_symmetric_sheet_without_qr_is_not_read_upside_down() -> None:
     result = read_page(np.ascontiguousarray(np.rot90(image, 2)), lambda code: symmetric, "sym#1")
     assert isinstance(result, PageFailure)
     assert result.issue.code == IssueCode.CANNOT_LOCATE and "which way up" in result.issue.reason
+
+
+def test_markers_cut_by_the_image_edge(sheet: np.ndarray, truth: Truth) -> None:
+    s = DPI / 25.4
+    cropped = np.ascontiguousarray(sheet[:, int(10 * s):])  # the two left markers are cut
+    reading = read_ok(cropped)
+    assert_matches(reading, truth)
+    assert reading.quality["markers_missing"] == 0
+
+
+def test_perspective_with_a_marker_missing_uses_the_qr_corners(sheet: np.ndarray, truth: Truth) -> None:
+    reading = read_ok(_perspective(_erase_marker(sheet, 1)))
+    assert_matches(reading, truth)
+    assert reading.quality["markers_missing"] == 1
