@@ -439,7 +439,27 @@ def locate(grey: np.ndarray, small: np.ndarray, factor: float, layout: SheetLayo
                             qr.text if qr is not None and qr.rotation is not None else None)
     if method == AlignMethod.EDGES:
         return find_edges(grey, small, factor, layout, rotations)
-    raise LocateError(f"alignment method {method.value} is not supported by this reader yet")
+    return find_by_reference(grey, layout)
+
+
+def find_by_reference(grey: np.ndarray, layout: SheetLayout) -> list[Location]:
+    """The page corners through the homography that matches the blank reference scan's features."""
+    from omr.reference import match_reference, reference_for
+
+    reference = reference_for(layout)
+    if reference is None:
+        raise LocateError(f"no reference image for layout {layout.name!r} "
+                          f"({layout.alignment.reference_image}): register it with omr.reference.register_reference")
+    homography = match_reference(grey, layout, reference)
+    if homography is None:
+        raise LocateError("the scan does not match the sheet's reference image")
+    w, h = layout.page.width, layout.page.height
+    page = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float64)
+    corners = cv2.perspectiveTransform((page * reference.px_per_mm).reshape(-1, 1, 2), homography).reshape(-1, 2)
+    error = _similarity_error(page, corners)
+    if error > 0.35:
+        raise LocateError("the match with the reference image is distorted")
+    return [Location(rotation_of(corners), page, corners, "reference", (), error)]
 
 
 __all__ = ["Location", "LocateError", "QrHit", "find_edges", "find_markers", "find_qr", "locate", "rotation_of",

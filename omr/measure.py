@@ -11,6 +11,7 @@ never to one fixed threshold.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -45,15 +46,17 @@ class Geometry:
 
 
 _CACHE: OrderedDict[tuple[int, float], tuple[SheetLayout, Geometry]] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
 
 
 def geometry(layout: SheetLayout, px_per_mm: float) -> Geometry:
     """Bubble centres and masks of a layout in canonical pixels (cached per layout object)."""
     key = (id(layout), px_per_mm)
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0] is layout:
-        _CACHE.move_to_end(key)
-        return hit[1]
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None and hit[0] is layout:
+            _CACHE.move_to_end(key)
+            return hit[1]
     blocks = []
     for block in layout.bubble_blocks:
         fields, options, xs, ys = [], [], [], []
@@ -76,9 +79,10 @@ def geometry(layout: SheetLayout, px_per_mm: float) -> Geometry:
         blocks.append(BlockGeometry(block, np.array(fields), np.array(options), np.array(xs), np.array(ys),
                                     half_w, half_h, inner_w, inner_h, mask))
     result = Geometry(px_per_mm, tuple(blocks))
-    _CACHE[key] = (layout, result)
-    while len(_CACHE) > 64:
-        _CACHE.popitem(last=False)
+    with _CACHE_LOCK:
+        _CACHE[key] = (layout, result)
+        while len(_CACHE) > 64:
+            _CACHE.popitem(last=False)
     return result
 
 

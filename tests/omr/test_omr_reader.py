@@ -338,7 +338,7 @@ def test_overlay_draws_on_the_rectified_page(truth: Truth) -> None:
 
 
 def test_sheet_aligned_by_its_paper_edges(truth: Truth) -> None:
-    from omr.layout import AlignMethod, Alignment
+    from omr.layout import Alignment, AlignMethod
 
     edges = LAYOUT.model_copy(update={"alignment": Alignment(method=AlignMethod.EDGES), "name": "edges"})
     page = filled_sheet(edges, truth, DPI, code=None)
@@ -378,3 +378,36 @@ def test_perspective_with_a_marker_missing_uses_the_qr_corners(sheet: np.ndarray
     reading = read_ok(_perspective(_erase_marker(sheet, 1)))
     assert_matches(reading, truth)
     assert reading.quality["markers_missing"] == 1
+
+
+def test_sheet_aligned_by_a_reference_scan(truth: Truth) -> None:
+    from omr.layout import Alignment, AlignMethod
+    from omr.reference import register_reference
+
+    by_reference = LAYOUT.model_copy(update={
+        "alignment": Alignment(method=AlignMethod.REFERENCE, reference_image="blank.png"), "name": "reference"})
+
+    def printed(t: Truth, dpi: float) -> np.ndarray:
+        image = filled_sheet(by_reference, t, dpi, code=None)
+        s = dpi / 25.4  # a title and instructions: what features are matched on
+        cv2.putText(image, "Midterm exam 2026 - Grade 7 Mathematics", (int(20 * s), int(22 * s)),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.09 * s, 0, max(1, int(0.12 * s)))
+        cv2.putText(image, "Fill the bubbles fully with a 2B pencil", (int(20 * s), int(30 * s)),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.06 * s, 60, 1)
+        return image
+
+    register_reference(by_reference, printed(Truth(), DPI))  # a blank scan of the same print
+    scan = _rotate(np.ascontiguousarray(np.rot90(printed(truth, DPI), 1)), 2.0)
+    reading = read_ok(scan, lambda code: by_reference)
+    assert reading.rotation == 270
+    assert_matches(reading, truth)
+
+
+def test_reference_layout_without_its_image_cannot_locate(sheet: np.ndarray) -> None:
+    from omr.layout import Alignment, AlignMethod
+
+    missing = LAYOUT.model_copy(update={
+        "alignment": Alignment(method=AlignMethod.REFERENCE, reference_image="/nonexistent/blank.png")})
+    result = read_page(sheet, lambda code: missing, "ref#1")
+    assert isinstance(result, PageFailure) and result.issue.code == IssueCode.CANNOT_LOCATE
+    assert "reference" in result.issue.reason
