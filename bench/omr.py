@@ -220,7 +220,6 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
     try:
         from omr.load import load_pages
         from omr.reader import read_page
-
         from omr.reading import PageFailure, PageReading
     except ImportError as exc:
         report.update({"reader_available": False, "error": f"omr.reader/omr.load not importable: {exc}"})

@@ -69,8 +69,8 @@ def _read(image: np.ndarray, layout_for: LayoutFor, source: str, px_per_mm: floa
                         f"image too small ({width}x{height} px; a page needs at least {MIN_SIDE_PX} px a side)")
     small, factor = working_copy(grey)
     histogram = np.cumsum(cv2.calcHist([small], [0], None, [256], [0, 256]).ravel())
-    low, high = np.searchsorted(histogram, [0.005 * small.size, 0.995 * small.size])
-    if high - low < 40 or histogram[max(0, int(high) - 80)] < 1e-4 * small.size:
+    paper = int(np.searchsorted(histogram, 0.995 * small.size))  # 99.5th percentile: the paper
+    if paper < 80 or histogram[paper - 80] < 2e-4 * small.size:  # no print (or ink) 80 levels darker
         return _failure(source, IssueCode.UNUSABLE_IMAGE, "blank page (no printing found)")
     sharpness = _sharpness(small)
     if sharpness < MIN_SHARPNESS:
