@@ -95,16 +95,21 @@ def find_qr(grey: np.ndarray, small: np.ndarray, factor: float) -> QrHit | None:
     the corners are not trustworthy (the markers and the bubble grid decide then)."""
     # The ArUco-based detector finds codes about twice as fast as the classic one; the classic one
     # gets a second chance on a copy twice as large.
-    for attempt in range(2):
+    # Last, both detectors on the full image: small codes (a 24 mm QR of 33 modules) can be lost at
+    # the working copy's scale.
+    for attempt in range(4):
+        detector: cv2.QRCodeDetectorAruco | cv2.QRCodeDetector
         if attempt == 0:
-            image, scale = small, factor
-            detector: cv2.QRCodeDetectorAruco | cv2.QRCodeDetector = cv2.QRCodeDetectorAruco()
-        else:
-            if factor >= 0.999:
-                break
-            scale = min(1.0, factor * 2)
-            image = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 0.999 else grey
+            image, scale, detector = small, factor, cv2.QRCodeDetectorAruco()
+        elif attempt == 1:
+            if factor * 2 >= 0.999:
+                continue
+            scale = factor * 2
+            image = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
             detector = cv2.QRCodeDetector()
+        else:
+            image, scale = grey, 1.0
+            detector = cv2.QRCodeDetectorAruco() if attempt == 2 else cv2.QRCodeDetector()
         try:
             found, points = detector.detect(image)
         except cv2.error:
