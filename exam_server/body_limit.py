@@ -32,6 +32,8 @@ def upload_routes(settings: Settings) -> dict[str, int]:
     return {
         "/api/interchange/import": settings.max_import_bytes + MULTIPART_SLACK,
         "/api/media": settings.max_media_bytes + MULTIPART_SLACK,
+        # "*" stands for one path segment (a record id).
+        "/api/exams/*/scan-batches": settings.max_scan_upload_bytes + MULTIPART_SLACK,
     }
 
 
@@ -54,7 +56,16 @@ class BodyLimitMiddleware:
         self.route_limits = route_limits
 
     def limit_for(self, path: str) -> int:
-        return self.route_limits.get(path.rstrip("/") or "/", self.default_limit)
+        path = path.rstrip("/") or "/"
+        if path in self.route_limits:
+            return self.route_limits[path]
+        segments = path.split("/")
+        for pattern, limit in self.route_limits.items():
+            parts = pattern.split("/")
+            if "*" in parts and len(parts) == len(segments) and all(
+                    p in ("*", s) for p, s in zip(parts, segments, strict=True)):
+                return limit
+        return self.default_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -1,4 +1,4 @@
-"""The ``exam`` command: serve, db upgrade, demo, worker."""
+"""The ``exam`` command: serve, db upgrade, demo, worker, scans import."""
 
 import logging
 import signal
@@ -8,11 +8,13 @@ import typer
 import uvicorn
 
 from exam_server import migrate
+from exam_server.scan_cli import app as scans_app
 from exam_server.settings import Settings
 
 app = typer.Typer(help="Online exam and automatic grading service.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(scans_app, name="scans")
 
 
 @db_app.command("upgrade")

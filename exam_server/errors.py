@@ -10,8 +10,9 @@ ServiceError
 ├── Forbidden (403)           │   ├── AttemptClosed
 │   ├── RoleNotAllowed        │   └── ExamNotOpen
 │   ├── NotYours              └── Unprocessable (422)
-│   └── PasswordChangeRequired        └── LimitExceeded (a search term or tag over its EXAM_MAX_* limit)
-├── PayloadTooLarge (413)                 └── AnswerTooLarge (a response over its type's or attempt's limit)
+│   └── PasswordChangeRequired        ├── LimitExceeded (a search term or tag over its EXAM_MAX_* limit)
+├── PayloadTooLarge (413)             │   └── AnswerTooLarge (a response over its type's or attempt's limit)
+│                                     └── ScanLayoutInvalid (a third-party sheet's layout file)
 ├── TooManyAttempts (429, with Retry-After)
 └── PrintingUnavailable (503: no CJK font to print with; the detail says how to install one)
 
@@ -131,6 +132,11 @@ class LimitExceeded(Unprocessable):
 
 class AnswerTooLarge(LimitExceeded):
     pass
+
+
+class ScanLayoutInvalid(Unprocessable):
+    """The layout file given with a batch of third-party sheets does not validate; the detail
+    names the file and the field path (omr.layout.parse_layout)."""
 
 
 class PrintingUnavailable(ServiceError):

@@ -66,9 +66,11 @@ class Cap(StrEnum):
     SIT_EXAMS = "sit_exams"
     PRINT_EXAMS = "print_exams"  # admission tickets, door lists, sign-in sheets, seat charts
     RUN_CENTRE = "run_centre"  # sites, rooms, joint-exam logistics (seats, numbers, attendance)
+    SCAN_SHEETS = "scan_sheets"  # upload scanned answer sheets, resolve the exception queue
 
 
-_TEACHING = frozenset({Cap.SIGNED_IN, Cap.MANAGE_CLASSES, Cap.USE_BANK, Cap.BUILD_PAPERS, Cap.SCHEDULE_EXAMS})
+_TEACHING = frozenset({Cap.SIGNED_IN, Cap.MANAGE_CLASSES, Cap.USE_BANK, Cap.BUILD_PAPERS, Cap.SCHEDULE_EXAMS,
+                       Cap.SCAN_SHEETS})
 
 GRANTS: dict[Role, frozenset[Cap]] = {
     Role.ADMIN: frozenset(Cap) - {Cap.SIT_EXAMS},
@@ -76,7 +78,7 @@ GRANTS: dict[Role, frozenset[Cap]] = {
     Role.REVIEWER: _TEACHING,
     Role.SCHOOL_ADMIN: frozenset({Cap.SIGNED_IN, Cap.MANAGE_CLASSES, Cap.MANAGE_ORG, Cap.MANAGE_USERS,
                                   Cap.SCHEDULE_EXAMS}),
-    Role.CENTRE_STAFF: frozenset({Cap.SIGNED_IN, Cap.PRINT_EXAMS, Cap.RUN_CENTRE}),
+    Role.CENTRE_STAFF: frozenset({Cap.SIGNED_IN, Cap.PRINT_EXAMS, Cap.RUN_CENTRE, Cap.SCAN_SHEETS}),
     Role.PROCTOR: frozenset({Cap.SIGNED_IN}),
     Role.MARKER: frozenset({Cap.SIGNED_IN}),
     Role.STUDENT: frozenset({Cap.SIGNED_IN, Cap.SIT_EXAMS}),
@@ -310,6 +312,18 @@ def may_print_paper(session: Session, user: User, exam: Exam) -> bool:
     district, its creator, its organisers) and exam-centre staff who may print it. The teacher's
     copy, with keys, is for those who manage the exam only (:func:`may_manage_exam`)."""
     return may_manage_exam(session, user, exam) or may_print_exam(session, user, exam)
+
+
+# ---- scanning (answer sheets in, exception queue) ---------------------------------------------
+
+def may_scan_exam(session: Session, user: User, exam: Exam) -> bool:
+    """Upload an exam's scanned answer sheets and resolve its exceptions: the district, the
+    teacher or centre staff member who created the exam, and its organisers."""
+    if is_district(user):
+        return True
+    if not role_may(user.role, Cap.SCAN_SHEETS):
+        return False
+    return exam.created_by == user.id or _has_duty(session, exam, user, MANAGING_DUTIES)
 
 
 # ---- exam centres (考务): sites, rooms and joint-exam logistics ---------------------------------

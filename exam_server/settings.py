@@ -80,6 +80,12 @@ class Settings(BaseSettings):
     print_font_path: Path | None = None
     # Times on printed pages (sitting windows) are shown in this IANA zone; the database keeps UTC.
     print_timezone: str = "Asia/Shanghai"
+    # Scanned answer sheets (exam_server/services/scans.py): one upload (all its files, a zip
+    # counted packed) at most this large; a zip's pages unpacked at most this many files and bytes.
+    # Uploads are kept under <data_dir>/scans/<batch id>/.
+    max_scan_upload_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
+    max_scan_files: int = Field(default=5_000, gt=0)
+    max_scan_unpacked_bytes: int = Field(default=2 * 1024 * 1024 * 1024, gt=0)
 
     @cached_property
     def signing_key(self) -> str:

@@ -69,3 +69,4 @@ class StepKind(StrEnum):
     AUTO_GRADED = "auto_graded"
     MANUALLY_GRADED = "manually_graded"
     REGRADED = "regraded"
+    SCANNED = "scanned"  # a response read from a scanned answer sheet (data: response, scan_page_id)

@@ -4,7 +4,8 @@ School A: teacher ``tA`` (owns everything below), teacher ``tA2``, reviewer ``rA
 (assigned to the exam), proctor ``pA2`` (not assigned), student ``sA`` (on the exam's roster).
 School A also has a school admin ``saA``, exam-centre staff ``cA`` and ``cA2`` and a marker ``mA``
 (none of them assigned to the exam; ``cA`` organises the printing exam ``EP``, see ``add_print_world``,
-and runs a joint exam of class A1, see joint_perm_world).
+and runs a joint exam of class A1, see joint_perm_world). ``E`` has a scan batch with one page
+waiting as an exception (``add_scan_world``).
 School B: teacher ``tB``, student ``sB``, school admin ``saB``. District admin ``admin`` (district
 ``D``). School A has grade ``G10`` with classes ``A1`` (taught by ``tA``) and ``A2`` (taught by
 ``tA2``); school B class ``B1`` (taught by ``tB``).
@@ -22,8 +23,8 @@ from print_fixture import seed_print_layout
 from support import PASSWORD, World
 
 from exam_server.db import session_scope
-from exam_server.services import accounts, print_jobs
-from models import ExamDuty, ExamStaff, Role
+from exam_server.services import accounts, print_jobs, scans
+from models import ExamDuty, ExamStaff, Role, ScanBatch, ScanPage
 
 USERS = ["admin", "tA", "tA2", "rA", "pA", "pA2", "tB", "sA", "sB", "saA", "cA", "mA", "saB", "cA2"]
 ROLE_OF = {"admin": Role.ADMIN, "tA": Role.TEACHER, "tA2": Role.TEACHER, "rA": Role.REVIEWER,
@@ -100,6 +101,7 @@ def build_perm_world(world: World) -> PermWorld:
                slot=paper["sections"][0]["slots"][0]["slot_id"], sha=hashlib.sha256(PNG).hexdigest())
     w.ids = ids
     add_print_world(w)
+    add_scan_world(w)
     return w
 
 
@@ -117,3 +119,21 @@ def add_print_world(w: PermWorld) -> None:
     job = world.ok("POST", f"/api/exams/{exam['id']}/print-jobs", "admin", json={"kind": "door_lists"})
     print_jobs.run(world.runtime.session_factory, clock, job["id"])
     w.ids.update(print_exam=exam["id"], print_job=job["id"])
+
+
+def add_scan_world(w: PermWorld) -> None:
+    """Scanning: a batch on exam ``E`` (owned by ``tA``) with one page waiting as an exception."""
+    world = w.world
+    sha = scans.store_for(world.runtime.settings.data_dir).put(PNG, "page.png", "image/png")["sha256"]
+    with session_scope(world.runtime.session_factory) as session:
+        batch = ScanBatch(exam_id=w.ids["exam"], uploaded_by=w.ids["tA"], layout=None, status="done", files=1,
+                          pages=1, done=1, read_ok=0, exceptions=1, duplicates=0, input_dir="",
+                          created_at=world.clock())
+        session.add(batch)
+        session.flush()
+        page = ScanPage(batch_id=batch.id, exam_id=w.ids["exam"], content_hash="0" * 64, source="p.png#1",
+                        status="exception", issue_code="cannot_locate", issue_reason="no markers",
+                        image_sha256=sha, created_at=world.clock())
+        session.add(page)
+        session.flush()
+        w.ids.update(scan_batch=batch.id, scan_page=page.id)

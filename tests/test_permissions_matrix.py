@@ -78,7 +78,7 @@ def _fill(path: str, ids: dict[str, Any]) -> str:
               "exam_room_id": ids["exam_room"], "item_id": ids["item"]["school"], "paper_id": ids["paper"],
               "class_id": ids["class_a"], "school_id": ids["school_a"], "attempt_id": ids["attempt"],
               "slot_id": ids["slot"], "sha256": ids["sha"], "duty": "marker",
-              "job_id": ids["print_job"], "file_no": 1,
+              "job_id": ids["print_job"], "file_no": 1, "batch_id": ids["scan_batch"], "page_id": ids["scan_page"],
               "district_id": ids["district"], "grade_id": ids["grade"], "subject": ids["subject"],
               "user_id": ids["victim"] if path.startswith("/api/users/") else ids["sA"] if joint else ids["pA"]}
     return path.format(**values)
@@ -199,6 +199,7 @@ def owner_rows(ids: dict[str, Any]) -> list[Row]:
         ("POST", f"/api/users/{ids['victim']}/password", {"password": "another-pass-1"},
          {"admin": 200, "saA": 200, "saB": 404}),
         *print_rows(ids),
+        *scan_rows(ids),
     ]
 
 
@@ -237,7 +238,26 @@ def paper_print_rows(ids: dict[str, Any]) -> list[Row]:
     ]
 
 
+def scan_rows(ids: dict[str, Any]) -> list[Row]:
+    """Scanning: the district, the exam's creator (tA on E) and its organisers (cA on EP)."""
+    e, ep, b, p = ids["exam"], ids["print_exam"], ids["scan_batch"], ids["scan_page"]
+    mine = {"admin": 200, "tA": 200, "*": 404}
+    return [
+        ("POST", f"/api/exams/{e}/scan-batches", {SCANS: b"scan"}, {"admin": 202, "tA": 202, "*": 404}),
+        ("POST", f"/api/exams/{ep}/scan-batches", {SCANS: b"scan"}, {"admin": 202, "cA": 202, "*": 404}),
+        ("GET", f"/api/exams/{e}/scan-batches", None, mine),
+        ("GET", f"/api/exams/{ep}/scan-batches", None, {"admin": 200, "cA": 200, "*": 404}),
+        ("GET", f"/api/scan-batches/{b}", None, mine),
+        ("GET", f"/api/exams/{e}/scan-exceptions", None, mine),
+        ("GET", f"/api/scan-pages/{p}", None, mine),
+        ("GET", f"/api/scan-pages/{p}/image.png", None, mine),
+        # The admin discards the page first; tA's same decision is then a no-op (200), never a 409.
+        ("POST", f"/api/scan-pages/{p}/resolve", {"action": "discard"}, mine),
+    ]
+
+
 FILES = "__files__"  # an owner row body sent as a multipart upload
+SCANS = "__scans__"  # an owner row body sent as a scan upload
 
 
 def _empty_roster() -> bytes:
@@ -249,6 +269,8 @@ def _request(body: Any) -> dict[str, Any]:
         return {}
     if isinstance(body, dict) and FILES in body:
         return {"files": {"file": ("roster.xlsx", body[FILES])}}
+    if isinstance(body, dict) and SCANS in body:
+        return {"files": [("files", ("page.png", body[SCANS]))]}
     return {"json": body}
 
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from exam_server.clock import Clock
 from exam_server.db import session_scope
-from exam_server.services import attempts, print_jobs
+from exam_server.services import attempts, print_jobs, scans
 from item_bank import statistics
 
 
@@ -42,10 +42,16 @@ def run_print_job(factory: sessionmaker[Session], clock: Clock, job_id: int, fon
     print_jobs.run(factory, clock, job_id, Path(font_path) if font_path else None, timezone)
 
 
+def read_scan_batch(factory: sessionmaker[Session], clock: Clock, batch_id: int) -> None:
+    """Read a scan batch page by page into attempts and the exception queue (services/scans.py)."""
+    scans.run(factory, clock, batch_id)
+
+
 TASKS: dict[str, Callable[..., None]] = {
     "close_attempt": close_attempt,
     "close_overdue_attempts": close_overdue_attempts,
     "grade_attempt": grade_attempt,
     "update_item_statistics": update_item_statistics,
     "run_print_job": run_print_job,
+    "read_scan_batch": read_scan_batch,
 }

@@ -78,6 +78,8 @@ TEACHER_PAGES: Final[tuple[tuple[str, str, str], ...]] = (
     ("import", "teacher_import.html", "nav_import"),
     ("assemble", "teacher_assemble.html", "nav_assemble"),
     ("exams", "teacher_exams.html", "nav_exams"),
+    # Scanned answer sheets: a page of its own (also for exam-centre staff, so not teacher.js's guard).
+    ("scans", "teacher_scans.html", "nav_scans"),
 )
 
 
