@@ -6,12 +6,15 @@ Who the page belongs to: the admission number bubbled on the sheet, looked up in
 candidates' student numbers (``users.student_number``) instead. A pre-printed named sheet carries
 the candidate in its QR code; when a number is bubbled as well, both must agree.
 
-Question numbers to slots: the answer sheet's ``question_map`` is in the paper's own order. A
-candidate of a shuffling exam had a paper printed in their own variant (``variant_view`` with the
-attempt's ``variant_seed``; an attempt created here gets :func:`printed_variant_seed`), so printed
+Question numbers to slots: the answer sheet's ``question_map`` is in the paper's own order. On a
+shuffling exam a candidate's own variant can be printed only once their attempt exists
+(``api/paper_print.py``: ``variant_view`` with the attempt's ``variant_seed``); then printed
 question *n* is the slot at position *n* of their variant and its letters go back to option ids
-through ``label_map``. Responses are stored in the grading registry's canonical shapes: an option
-id (single choice), a sorted list of ids (multiple choice), a boolean (true/false).
+through ``label_map``. A candidate with no attempt before the scan had the form's paper, in the
+paper's own order: the attempt created here records that (its ``started`` step says
+``"printed": "form"``) and maps questions and letters as printed (A, B, C by position).
+Responses are stored in the grading registry's canonical shapes: an option id (single choice), a
+sorted list of ids (multiple choice), a boolean (true/false).
 
 Subjective answers and fill-in blanks are not read: they are cut out as crops (``answer_crops``).
 An attempt with crops keeps ``needs_manual_grading`` and stays ``submitted`` until marked.
@@ -19,7 +22,7 @@ An attempt with crops keeps ``needs_manual_grading`` and stays ``submitted`` unt
 
 from __future__ import annotations
 
-import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -64,10 +67,11 @@ class PageProblem(Exception):
         self.code, self.reason, self.field = code, reason, field
 
 
-def printed_variant_seed(exam_id: int, user_id: int) -> int:
-    """The variant seed of a paper candidate's printed paper, stable across processes."""
-    digest = hashlib.sha256(f"exam-paper-variant|{exam_id}|{user_id}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+def started_by_scan(session: Session, attempt: Attempt) -> bool:
+    """Whether the attempt was created by reading a sheet (so the candidate had the form's paper)."""
+    data = session.scalar(select(AttemptStep.data).where(AttemptStep.attempt_id == attempt.id,
+                                                         AttemptStep.kind == StepKind.STARTED).limit(1))
+    return isinstance(data, dict) and data.get("printed") == "form"
 
 
 # ---- who the page belongs to ------------------------------------------------------------------
@@ -160,7 +164,9 @@ def slot_map(session: Session, exam: Exam, attempt: Attempt, sheet: AnswerSheet 
     assert paper is not None  # an exam's paper is never deleted
     view = paper_student_view(session, paper)
     canonical = [slot["slot_id"] for section in view["sections"] for slot in section["slots"]]
-    variant = variant_view(view, attempt.variant_seed, exam.shuffle_items, exam.shuffle_options)
+    as_printed = started_by_scan(session, attempt)  # the form's paper: no shuffling, letters by position
+    variant = variant_view(view, attempt.variant_seed, exam.shuffle_items and not as_printed,
+                           exam.shuffle_options and not as_printed)
     shown = [slot["slot_id"] for section in variant["sections"] for slot in section["slots"]]
     labels = label_map(variant)
     items = paper_items(session, paper)
@@ -207,7 +213,7 @@ def ensure_attempt(session: Session, exam: Exam, user_id: int, actor_id: int | N
     if attempt is None:
         attempt = Attempt(exam_id=exam.id, user_id=user_id, state=AttemptState.SUBMITTED, started_at=exam.opens_at,
                           deadline=exam.closes_at, finished_at=now, finish_reason=FinishReason.SUBMITTED,
-                          max_score=0.0, variant_seed=printed_variant_seed(exam.id, user_id))
+                          max_score=0.0, variant_seed=secrets.randbelow(2**31))
         try:
             with session.begin_nested():
                 session.add(attempt)
@@ -218,7 +224,7 @@ def ensure_attempt(session: Session, exam: Exam, user_id: int, actor_id: int | N
             attempt = found
         else:
             session.add(AttemptStep(attempt_id=attempt.id, kind=StepKind.STARTED, actor_id=actor_id,
-                                    data={"source": "scan"}, created_at=now))
+                                    data={"source": "scan", "printed": "form"}, created_at=now))
     attempt = attempts.lock_attempt(session, attempt.id)
     if attempt.state == AttemptState.IN_PROGRESS:  # an online start on a paper exam: the sheet closes it
         attempt.state, attempt.finished_at, attempt.finish_reason = AttemptState.SUBMITTED, now, FinishReason.SUBMITTED
