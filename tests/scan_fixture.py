@@ -91,23 +91,26 @@ class Truth:
 TRUTHS: dict[str, Truth] = {}
 
 
-def sheet_image(layout: SheetLayout, truth: Truth, faint: dict[str, str] | None = None) -> np.ndarray:
+def sheet_image(layout: SheetLayout, truth: Truth) -> np.ndarray:
+    """Any layout (ours by hand, or one omr.design made) filled with the truth: the admission
+    number across its DIGITS blocks in order, the absent mark, the answers of the questions it has."""
     image = render_blank(layout, DPI, truth.code)
-    blocks = {b.id: b for b in layout.bubble_blocks}
-    if truth.admission:
-        for position, digit in enumerate(truth.admission):
-            fill_bubble(image, blocks["id"], position, int(digit), DPI)
-    if truth.absent:
-        fill_bubble(image, blocks["absent"], 0, 0, DPI)
-    for question, letters in truth.answers.items():
-        block = blocks[f"q{question}"]
-        for letter in letters:
-            fill_bubble(image, block, 0, block.labels.index(letter), DPI)
-    for question, letters in (faint or {}).items():
-        block = blocks[f"q{question}"]
-        for letter in letters:
-            fill_bubble(image, block, 0, block.labels.index(letter), DPI, darkness=0.35)
-    cv2.putText(image, "answer", (200, 1000), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 0, 2)  # a written answer in box 6
+    digits = [(block, index) for block in layout.blocks_of(BlockKind.DIGITS) for index in range(len(block.fields))]
+    for (block, index), digit in zip(digits, truth.admission or "", strict=False):
+        fill_bubble(image, block, index, block.labels.index(digit), DPI)
+    for block in layout.blocks_of(BlockKind.ABSENT):
+        if truth.absent:
+            fill_bubble(image, block, 0, 0, DPI)
+    for block in layout.bubble_blocks:
+        if block.kind not in (BlockKind.SINGLE, BlockKind.MULTIPLE):
+            continue
+        for index, name in enumerate(block.fields):
+            for letter in truth.answers.get(name, ""):
+                fill_bubble(image, block, index, block.labels.index(letter), DPI)
+    for region in layout.regions:
+        if region.kind == RegionKind.SUBJECTIVE:  # a written answer
+            x, y = int((region.x + 10) * DPI / 25.4), int((region.y + region.height / 2) * DPI / 25.4)
+            cv2.putText(image, "answer", (x, y), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 0, 2)
     TRUTHS[scan_read.pixel_hash(image)] = truth
     return image
 
@@ -137,16 +140,16 @@ def truth_reader(image: np.ndarray, layout_for: Any, source: str = "") -> PageRe
     for block in layout.bubble_blocks:
         if block.kind not in (BlockKind.SINGLE, BlockKind.MULTIPLE):
             continue
-        name = block.fields[0]
-        value = truth.answers.get(name, "")
-        status = FieldStatus.OK if value else FieldStatus.BLANK
-        if block.kind == BlockKind.SINGLE and len(value) > 1:
-            status = FieldStatus.MULTIPLE
-            issues.append(Issue(IssueCode.MULTIPLE_MARKS, f"question {name}: {value} marked", name))
-        fields.append(FieldReading(block.id, name, value, status, 0.9, {label: float(label in value)
-                                                                          for label in block.labels},
-                                   {label: BubbleState.MARKED if label in value else BubbleState.BLANK
-                                    for label in block.labels}))
+        for name in block.fields:
+            value = truth.answers.get(name, "")
+            status = FieldStatus.OK if value else FieldStatus.BLANK
+            if block.kind == BlockKind.SINGLE and len(value) > 1:
+                status = FieldStatus.MULTIPLE
+                issues.append(Issue(IssueCode.MULTIPLE_MARKS, f"question {name}: {value} marked", name))
+            fields.append(FieldReading(block.id, name, value, status, 0.9,
+                                       {label: float(label in value) for label in block.labels},
+                                       {label: BubbleState.MARKED if label in value else BubbleState.BLANK
+                                        for label in block.labels}))
     if truth.absent and truth.answers:
         issues.append(Issue(IssueCode.ABSENT_WITH_ANSWERS, "absent is marked, yet answers are filled"))
     if not truth.admission and (truth.code is None or truth.code.candidate_id is None):
