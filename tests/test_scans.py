@@ -410,3 +410,15 @@ def test_our_printed_sheet_designed_from_the_paper_reads_back_to_the_truth(scans
         crops = session.scalars(select(AnswerCrop).where(AnswerCrop.user_id == _attempt(world, "s1").user_id)).all()
     slots = world.ids["slots"]
     assert {c.slot_id for c in crops} == {slots[3], slots[4], slots[5]}, "blanks of 4 and 5, the essay's box"
+
+
+def test_the_upload_route_gets_the_scan_size_limit() -> None:
+    from exam_server.body_limit import MULTIPART_SLACK, BodyLimitMiddleware, upload_routes
+    from exam_server.settings import Settings
+
+    settings = Settings(max_body_bytes=1000, max_scan_upload_bytes=5000)
+    middleware = BodyLimitMiddleware(None, settings.max_body_bytes, upload_routes(settings))  # type: ignore[arg-type]
+    assert middleware.limit_for("/api/exams/12/scan-batches") == 5000 + MULTIPART_SLACK
+    assert middleware.limit_for("/api/exams/12/scan-batches/") == 5000 + MULTIPART_SLACK
+    assert middleware.limit_for("/api/exams/12/scan-exceptions") == 1000
+    assert middleware.limit_for("/api/exams/12/scan-batches/3") == 1000

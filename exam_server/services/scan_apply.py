@@ -129,7 +129,9 @@ def check_not_duplicated(session: Session, page: ScanPage, user_id: int) -> None
 def check_candidate(session: Session, page: ScanPage, user_id: int) -> None:
     """The sheet's form is the candidate's (A/B卷), and a candidate the roster marks absent has
     no answers on it unless a person says so."""
-    candidate = session.get(ExamCandidate, (page.exam_id, user_id))
+    # The row lock serialises two batches reading the same candidate's pages at once (PostgreSQL;
+    # SQLite serialises every write anyway), so the duplicate check below sees the other's page.
+    candidate = session.get(ExamCandidate, (page.exam_id, user_id), with_for_update=True)
     assert candidate is not None  # identify() found them on the roster
     if page.form_label and (candidate.form_label or "") != page.form_label:
         raise PageProblem("wrong_page", f"a sheet of form {page.form_label}, but the candidate sits form "

@@ -247,8 +247,8 @@ def check_page(session: Session, page: ScanPage, actor_id: int | None, now: date
         raise PageProblem(blocking[0]["code"], blocking[0]["reason"], blocking[0].get("field"))
     user_id = identify(session, page)
     page.user_id = user_id
+    check_candidate(session, page, user_id)  # locks the roster row: one page per candidate at a time
     check_not_duplicated(session, page, user_id)
-    check_candidate(session, page, user_id)
     if reading.get("absent") and not _has_answers(reading) and not (reading.get("waived") or []):
         mark_absent(session, page.exam_id, user_id)
         page.status = READ if page.resolved_by is None else "resolved"
