@@ -16,7 +16,7 @@ from omr.sheet_code import SheetCode
 log = logging.getLogger(__name__)
 
 
-def reading_from_json(image: np.ndarray, data: dict[str, Any]) -> PageReading:
+def reading_from_json(image: np.ndarray, data: dict[str, Any], layout: SheetLayout | None = None) -> PageReading:
     """A PageReading rebuilt from what a scan page stored (question fields and reader issues)."""
     code = data.get("code")
     known = {c.value for c in IssueCode}
@@ -32,7 +32,7 @@ def reading_from_json(image: np.ndarray, data: dict[str, Any]) -> PageReading:
         admission_no=data.get("admission_no"), admission_confidence=float(data.get("admission_confidence") or 0),
         absent=bool(data.get("absent")),
         issues=[Issue(IssueCode(i["code"]), i.get("reason", ""), i.get("field"))
-                for i in data.get("issues", []) if i.get("code") in known])
+                for i in data.get("issues", []) if i.get("code") in known], layout=layout)
 
 
 def overlay_png(page_png: bytes, reading: dict[str, Any] | None, layout: SheetLayout | None = None) -> bytes | None:
@@ -40,16 +40,14 @@ def overlay_png(page_png: bytes, reading: dict[str, Any] | None, layout: SheetLa
     if not reading:
         return None
     try:
-        from omr.overlay import draw_overlay  # type: ignore[import-not-found,unused-ignore]
+        from omr.overlay import draw_overlay
     except ImportError:
         return None
     try:
         image = cv2.imdecode(np.frombuffer(page_png, np.uint8), cv2.IMREAD_GRAYSCALE)
         if image is None:
             return None
-        rebuilt = reading_from_json(image, reading)
-        setattr(rebuilt, "layout", layout)  # noqa: B010 - the reader's PageReading carries its layout for drawing
-        picture = draw_overlay(rebuilt)
+        picture = draw_overlay(reading_from_json(image, reading, layout))
         ok, encoded = cv2.imencode(".png", picture)
         return bytes(encoded.tobytes()) if ok else None
     except Exception:  # noqa: BLE001 - a debug picture never stops a person from seeing the page

@@ -10,7 +10,7 @@ sent again inside a zip is the same page; a file that cannot be decoded at all i
 bytes and its source ("name#page"), so re-sending the same broken file is a duplicate too.
 
 ``omr.load.load_pages`` and ``omr.reader.read_page`` are found when first used (:data:`OMR`), so
-tests may put small stand-ins there and the service starts even where the reader is missing.
+tests may put small stand-ins there (``EXAM_TEST_TRUTH_READER=1``, tests/scan_fixture.py).
 """
 
 from __future__ import annotations
@@ -48,14 +48,14 @@ class _Omr:
 
     def loader(self) -> Loader:
         if self.load_pages is None:
-            from omr.load import load_pages  # type: ignore[import-not-found,unused-ignore]
+            from omr.load import load_pages
 
             self.load_pages = load_pages
         return self.load_pages
 
     def reader(self) -> Reader:
         if self.read_page is None:
-            from omr.reader import read_page  # type: ignore[import-not-found,unused-ignore]
+            from omr.reader import read_page
 
             self.read_page = read_page
         return self.read_page
