@@ -8,6 +8,7 @@ transaction per page, through the same ``scans.record`` the HTTP upload's worker
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -68,16 +69,39 @@ def _outcomes(files: list[Path], setup: ReadSetup, workers: int) -> Iterator[Rea
         for path in files:
             yield from read_path(str(path), setup)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        # In file order; up to 2 files per worker read ahead while the parent writes.
-        pending = [pool.submit(read_path, str(p), setup) for p in files[:workers * 2]]
+    # Spawned, not forked: a fork copies OpenCV's thread pool in whatever state the parent left it
+    # (measured: children hung), and a fresh process starts clean.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_child,
+                             initargs=(setup,)) as pool:
+        # In file order; up to 4 files per worker read ahead while the parent writes.
+        pending = [pool.submit(_read_in_child, str(p)) for p in files[:workers * 4]]
         queued = len(pending)
         while pending:
             outcomes = pending.pop(0).result()
             if queued < len(files):
-                pending.append(pool.submit(read_path, str(files[queued]), setup))
+                pending.append(pool.submit(_read_in_child, str(files[queued])))
                 queued += 1
             yield from outcomes
+
+
+_child_setup: ReadSetup | None = None
+
+
+def _start_child(setup: ReadSetup) -> None:
+    """Each child gets the layouts once (the reader caches its geometry per layout object: sent
+    with every file, each page would be a cache miss) and one OpenCV thread (N processes on N
+    cores: OpenCV's own thread pool in each would only oversubscribe them)."""
+    import cv2
+
+    global _child_setup
+    cv2.setNumThreads(1)
+    _child_setup = setup
+
+
+def _read_in_child(path: str) -> list[ReadOutcome]:
+    assert _child_setup is not None, "the pool's initializer sets the layouts"
+    return read_path(path, _child_setup)
 
 
 def _user_id(session: Session, exam: Exam, username: str | None) -> int:
