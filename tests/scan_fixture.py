@@ -1,10 +1,11 @@
 """Answer sheets for the scan tests: a small hand-made layout stored as an AnswerSheet, filled
 sheet images drawn with omr.synth.render, and the reader they go through.
 
-The reader is ``omr.reader.read_page`` when it is installed (the real pipeline on real pixels).
-Without it (its branch not merged yet), or with ``EXAM_TEST_TRUTH_READER=1``, a stand-in reads a
-page by looking its pixels up among the sheets this module drew (the truth it was drawn from):
-every service rule (hashes, checks, roster, mapping, grading, crops, resolution) still runs.
+The reader is ``omr.reader.read_page`` (the real pipeline on real pixels). With
+``EXAM_TEST_TRUTH_READER=1`` (or where omr.reader is missing) a stand-in reads a page by looking
+its pixels up among the sheets this module drew (the truth it was drawn from), so a reader
+regression can be told apart from a service one: every service rule (hashes, checks, roster,
+mapping, grading, crops, resolution) still runs.
 """
 
 import os

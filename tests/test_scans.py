@@ -2,7 +2,8 @@
 to attempts and graded; the exception queue and a person's decisions; the CLI import.
 
 Sheets are drawn from a small layout stored as the exam's AnswerSheet and filled with known
-answers (scan_fixture.py); the reader is omr.reader when installed, else the truth stand-in."""
+answers (scan_fixture.py) and read by omr.reader (EXAM_TEST_TRUTH_READER=1: a stand-in that
+looks the drawn truth up, to tell reader regressions from service ones)."""
 
 import io
 import time
