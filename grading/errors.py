@@ -37,3 +37,8 @@ class InvalidResponse(GradingError):
 
 class ResponseTooLarge(GradingError):
     """A response is longer than its type's limit (see :mod:`grading.limits`); the detail names the part."""
+
+
+class InvalidMark(GradingError):
+    """A human's mark (or a proposed one) does not fit the item: outside 0..points, off the score
+    step, or not one mark per rubric criterion; the detail names the mark and the allowed values."""

@@ -1,4 +1,9 @@
-"""The result of grading one response."""
+"""The result of grading one response.
+
+A fraction is in [0, 1] except for items with negative marking (``penalty`` on single_choice and
+true_false, see :mod:`grading.types_choice`), whose wrong answers score down to -1 (Moodle's
+"fraction in [min, 1]"). A blank response is always 0.
+"""
 
 from __future__ import annotations
 
@@ -17,16 +22,18 @@ class GradingState(StrEnum):
 
 @dataclass(frozen=True)
 class Outcome:
-    """``fraction`` is in [0, 1], or None while a human still has to grade."""
+    """``fraction`` is in [minimum, 1] (minimum 0 unless negatively marked, never below -1), or None
+    while a human still has to grade."""
 
     fraction: float | None
     state: GradingState
     feedback: dict[str, Any] = field(default_factory=dict)
 
 
-def graded(fraction: float, feedback: dict[str, Any] | None = None) -> Outcome:
-    """An automatic outcome, clamped to [0, 1] so no rule can leak out of range."""
-    clamped = min(1.0, max(0.0, fraction))
+def graded(fraction: float, feedback: dict[str, Any] | None = None, minimum: float = 0.0) -> Outcome:
+    """An automatic outcome, clamped to [minimum, 1] so no rule can leak out of range;
+    ``minimum`` is 0 unless the item is negatively marked, and never below -1."""
+    clamped = min(1.0, max(max(minimum, -1.0), fraction))
     return Outcome(round(clamped, _FRACTION_DIGITS), GradingState.GRADED, feedback or {})
 
 

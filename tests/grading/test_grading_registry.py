@@ -100,6 +100,12 @@ def test_public_api_names() -> None:
         "SlotScore",
         "AttemptScore",
         "score_attempt",
+        "floored_sum",
+        "InvalidMark",
+        "RubricMark",
+        "mark_fraction",
+        "propose_score",
+        "mark_criteria",
     }
     for name in grading.__all__:
         assert hasattr(grading, name)
