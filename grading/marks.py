@@ -35,6 +35,12 @@ _SCORE_DIGITS = 4
 _EPSILON = 1e-9
 
 
+def fmt(value: float) -> str:
+    """Points as people write them: 7, 2.5, 0.0001 (no trailing .0, no float noise)."""
+    text = repr(round(float(value), 10))
+    return text[:-2] if text.endswith(".0") else text
+
+
 def is_multiple(value: float, step: float) -> bool:
     """True if value is a whole number of steps, allowing for binary floating point (0.1 * 3)."""
     quotient = value / step
@@ -55,7 +61,7 @@ def check_points(points: float, step: float) -> None:
     if isinstance(points, bool) or not isinstance(points, int | float) or not math.isfinite(points) or points < 0:
         raise GradingError(f"points: must be a finite number >= 0, got {points!r}")
     if not is_multiple(points, step):
-        raise GradingError(f"points: the slot's {points} points are not a multiple of the score step {step}, "
+        raise GradingError(f"points: the slot's {fmt(points)} points are not a multiple of the score step {fmt(step)}, "
                            "so full marks could not be given")
 
 
@@ -63,14 +69,13 @@ def validate_score(score: Any, maximum: float, step: float = STORED_STEP, where:
     """A human's score in points: checked, never rounded; returns it as a float."""
     value = _number(score, where)
     if value < 0:
-        raise InvalidMark(f"{where}: {value} is below 0")
+        raise InvalidMark(f"{where}: {fmt(value)} is below 0")
     if value > maximum + _EPSILON * max(1.0, maximum):
-        raise InvalidMark(f"{where}: {value} is above the maximum of {maximum} points")
+        raise InvalidMark(f"{where}: {fmt(value)} is above the maximum of {fmt(maximum)} points")
     if not is_multiple(value, step):
         lower = math.floor(value / step) * step
-        raise InvalidMark(f"{where}: {value} is not a multiple of the score step {step} "
-                          f"(nearest allowed: {round(lower, _SCORE_DIGITS)} or "
-                          f"{round(lower + step, _SCORE_DIGITS)})")
+        raise InvalidMark(f"{where}: {fmt(value)} is not a multiple of the score step {fmt(step)} "
+                          f"(nearest allowed: {fmt(lower)} or {fmt(lower + step)})")
     return round(value, _SCORE_DIGITS)
 
 

@@ -26,7 +26,7 @@ from pydantic import Field
 
 from grading.base import QuestionType, StrictModel, normalize_text, require_str
 from grading.errors import InvalidResponse
-from grading.marks import STORED_STEP, is_multiple
+from grading.marks import STORED_STEP, fmt, is_multiple
 from grading.outcome import Outcome, blank, needs_manual
 
 
@@ -58,17 +58,18 @@ def _criterion_problems(index: int, criterion: RubricCriterion, step: float) -> 
     if not normalize_text(criterion.name):
         problems.append(f"{where}.name: criterion name must not be blank")
     if not is_multiple(criterion.max_points, step):
-        problems.append(f"{where}.max_points: {criterion.max_points} is not a multiple of the score step {step}")
+        problems.append(f"{where}.max_points: {fmt(criterion.max_points)} is not a multiple of the "
+                        f"score step {fmt(step)}")
     seen: set[float] = set()
     for l_index, level in enumerate(criterion.levels or ()):
         at = f"{where}.levels[{l_index}]"
         if level.points > criterion.max_points:
-            problems.append(f"{at}.points: {level.points} is above the criterion's max_points "
-                            f"{criterion.max_points}")
+            problems.append(f"{at}.points: {fmt(level.points)} is above the criterion's max_points "
+                            f"{fmt(criterion.max_points)}")
         elif not is_multiple(level.points, step):
-            problems.append(f"{at}.points: {level.points} is not a multiple of the score step {step}")
+            problems.append(f"{at}.points: {fmt(level.points)} is not a multiple of the score step {fmt(step)}")
         elif level.points in seen:
-            problems.append(f"{at}.points: another level already gives {level.points} points")
+            problems.append(f"{at}.points: another level already gives {fmt(level.points)} points")
         seen.add(level.points)
         if not normalize_text(level.descriptor):
             problems.append(f"{at}.descriptor: descriptor must not be blank")
@@ -82,8 +83,8 @@ class _Manual(QuestionType[ManualDefinition]):
     def check(self, definition: ManualDefinition) -> list[str]:
         problems: list[str] = []
         if definition.score_step is not None and not is_multiple(definition.score_step, STORED_STEP):
-            problems.append(f"definition.score_step: {definition.score_step} is finer than the stored "
-                            f"precision ({STORED_STEP} points)")
+            problems.append(f"definition.score_step: {fmt(definition.score_step)} is finer than the stored "
+                            f"precision ({fmt(STORED_STEP)} points)")
         names: set[str] = set()
         for index, criterion in enumerate(definition.criteria or ()):
             problems += _criterion_problems(index, criterion, definition.step())
