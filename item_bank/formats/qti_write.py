@@ -308,6 +308,9 @@ def _true_false(w: _Writer) -> _Parts:
 def _multiple_choice(w: _Writer) -> _Parts:
     d = w.definition
     rule, key, ids = d["partial_credit"], d["correct"], [o["id"] for o in d["options"]]
+    # A ladder has no QTI form; its nearest rule (a wrong choice scores 0, partial credit) keeps the
+    # package importable, where a ladder hint without its table would be rejected.
+    rule = "gaokao" if rule == "ladder" else rule
     interaction = _element("choiceInteraction", responseIdentifier="RESPONSE", shuffle="false", maxChoices="0",
                            **{"class": CLASS_PREFIX + rule.replace("_", "-")})
     _choices(w, interaction, "simpleChoice", d["options"])

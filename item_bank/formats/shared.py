@@ -159,8 +159,18 @@ def weighted(marker: str, body: str, notes: list[str]) -> tuple[str, float]:
 
 
 
+# Scoring rules of the grading registry that no exchange format carries (pick k, ladder credit,
+# negative marking, score steps, rubric criteria): an export says so instead of dropping them quietly.
+SCORING_FIELDS = ("pick", "ladder", "penalty", "score_step", "criteria")
+
+
+def scoring_losses(definition: Definition) -> list[str]:
+    return [name for name in SCORING_FIELDS if definition.get(name) is not None]
+
+
 def common_losses(draft: ItemDraft, notes: list[str], what: str) -> None:
     """Notes for draft fields the target format has no place for."""
+    notes.extend(f"scoring rule {name} is not part of {what}; dropped" for name in scoring_losses(draft.definition))
     if len(draft.knowledge_points) > 1:
         notes.append(f"only the first knowledge point is kept (as the {what} category)")
     if draft.difficulty is not None or draft.source:

@@ -16,6 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from grading import validate_definition
 from item_bank.formats.draft import ItemDraft
+from item_bank.formats.shared import scoring_losses
 from item_bank.formats.xlsx_columns import COLUMNS, LETTERS, LEVELS, QUESTIONS_SHEET, TYPE_NAMES, cell_text
 
 
@@ -84,6 +85,7 @@ def _row(draft: ItemDraft) -> tuple[dict[str, Any], list[str]]:
                            "tags": ", ".join(draft.tags),
                            "knowledge": "; ".join("/".join(path) for path in draft.knowledge_points)}
     lost = _ANSWER_WRITERS[draft.type](definition, row)
+    lost += [f"评分规则 {name} 未导出 (scoring rule {name} not exported)" for name in scoring_losses(definition)]
     if draft.media:
         lost.append("图片未导出 (images are not exported; the stem keeps the references)")
     return row, lost
