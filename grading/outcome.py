@@ -34,7 +34,8 @@ def graded(fraction: float, feedback: dict[str, Any] | None = None, minimum: flo
     """An automatic outcome, clamped to [minimum, 1] so no rule can leak out of range;
     ``minimum`` is 0 unless the item is negatively marked, and never below -1."""
     clamped = min(1.0, max(max(minimum, -1.0), fraction))
-    return Outcome(round(clamped, _FRACTION_DIGITS), GradingState.GRADED, feedback or {})
+    # + 0.0 turns -0.0 (a clamp at a minimum of -0.0) into 0.0, so JSON never shows "-0.0".
+    return Outcome(round(clamped, _FRACTION_DIGITS) + 0.0, GradingState.GRADED, feedback or {})
 
 
 def blank() -> Outcome:

@@ -71,7 +71,7 @@ def _check_slots(slots: Sequence[SlotToScore]) -> None:
 def floored_sum(scores: Sequence[float], max_points: float, floor: float = 0.0) -> float:
     """A group's total: the sum of its slot scores, never below ``floor * max_points``."""
     _check_floor(floor, "floor")
-    return round(max(sum(scores), floor * max_points), _SCORE_DIGITS)
+    return round(max(float(sum(scores)), floor * max_points), _SCORE_DIGITS) + 0.0
 
 
 def _check_floor(floor: float, where: str) -> None:

@@ -2,6 +2,8 @@
 corrected point-biserial (item vs. rest-of-paper score), with the sample size they came from.
 
 Flags follow common practice: p < .2 (very hard) or > .9 (very easy), discrimination below .2.
+A negatively marked wrong answer (a fraction below 0, see grading.types_choice) counts as 0 here:
+p is the share of the item earned, not a net score after penalties.
 """
 
 from collections import defaultdict
@@ -26,7 +28,8 @@ class ItemStatistics:
 
 
 def classical_statistics(scores: np.ndarray, item_ids: list[int]) -> list[ItemStatistics]:
-    """``scores``: candidates x items matrix of fractions in [0, 1] (blank = 0)."""
+    """``scores``: candidates x items matrix of fractions (blank = 0); below 0 counts as 0."""
+    scores = np.clip(scores, 0.0, 1.0)
     totals = scores.sum(axis=1)
     results = []
     for column, item_id in enumerate(item_ids):

@@ -173,7 +173,8 @@ PENALTY_TABLE: list[tuple[str, dict[str, Any], Any, float]] = [
 def test_negative_marking(item_type: str, definition: dict[str, Any], response: Any, expected: float) -> None:
     outcome = grade(item_type, definition, vr(item_type, definition, response))
     assert outcome.fraction == pytest.approx(expected)
-    assert math.copysign(1.0, outcome.fraction or 0.0) == math.copysign(1.0, expected)  # never -0.0
+    assert outcome.fraction is not None
+    assert math.copysign(1.0, outcome.fraction) == math.copysign(1.0, expected)  # never -0.0
     assert outcome.feedback == {"correct": expected == 1.0}
 
 

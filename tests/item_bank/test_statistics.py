@@ -24,3 +24,11 @@ def test_flags_and_small_samples() -> None:
     assert "very_hard" in stats[0].flags
     tiny = classical_statistics(np.array([[1.0], [0.0]]), [5])[0]
     assert tiny.n == 2 and tiny.point_biserial is None
+
+
+def test_penalties_count_as_zero() -> None:
+    """Negative marking: a wrong answer's -1/3 is 0 for difficulty and discrimination."""
+    net = np.array([[1.0, 1.0], [-1 / 3, 1.0], [1.0, 0.0], [-1 / 3, 0.0], [1.0, 1.0], [-1 / 3, 0.0]])
+    zeroed = np.clip(net, 0.0, None)
+    assert classical_statistics(net, [1, 2]) == classical_statistics(zeroed, [1, 2])
+    assert classical_statistics(net, [1, 2])[0].p_value == 0.5
