@@ -4,7 +4,7 @@ multiple_choice supports four partial-credit rules (n options, k correct,
 c = correct options chosen, w = wrong options chosen, t = options needed for
 full credit: k, or min(pick, k) with ``pick``):
 
-* ``gaokao`` (default, 新高考多选题 2023-): any wrong option chosen scores 0;
+* ``gaokao`` (default, 新高考多选题): any wrong option chosen scores 0;
   otherwise the fraction is c / t, so the full key scores 1 and a partial
   but clean selection earns proportionally.
 * ``proportional`` (Moodle): c / t - w / (n - k), clamped to [0, 1]; when
@@ -12,8 +12,9 @@ full credit: k, or min(pick, k) with ``pick``):
 * ``all_or_nothing``: exactly t correct options and no wrong one score 1, anything else 0.
 * ``ladder``: any wrong option chosen scores 0; otherwise ``ladder[c - 1]``. The
   table has one entry per count 1..t, never goes down, and ends at 1.0. The
-  新高考 2020-2022 rule "全部选对得5分，部分选对得2分" on a 3-option key is
-  ``[0.4, 0.4, 1.0]``; the 2023 rule on a 3-option key is ``[1/3, 2/3, 1.0]``.
+  earlier 新高考 rule "全部选对得5分，部分选对得2分" on a 3-option key is
+  ``[0.4, 0.4, 1.0]``; ``[1/3, 2/3, 1.0]`` is the same as ``gaokao`` (2 of 6 points
+  per correct option).
 
 ``pick`` (optional, 1 <= pick < n) is the instruction "choose at most pick options"
 (选出两项 / 任选两项). Choosing more than ``pick`` options scores 0 whatever the rule

@@ -57,7 +57,7 @@ MC_TABLE: list[tuple[str, list[str], dict[str, Any], list[str], float]] = [
     ("proportional", ["A", "B", "C"], {"pick": 2}, ["B"], 0.5),
     ("proportional", ["A", "B"], {"pick": 3}, ["A", "B", "C"], 2 / 3),  # 1 - 1/3
     ("proportional", ["A", "B"], {"pick": 3}, ["A", "B", "C", "D"], 0.0),  # over pick
-    # ladder: 新高考 2020-2022 "全部选对得5分，部分选对得2分" on a 3-option key
+    # ladder: the earlier 新高考 rule "全部选对得5分，部分选对得2分" on a 3-option key
     ("ladder", ["A", "B", "C"], {"ladder": [0.4, 0.4, 1.0]}, ["A"], 0.4),
     ("ladder", ["A", "B", "C"], {"ladder": [0.4, 0.4, 1.0]}, ["A", "C"], 0.4),
     ("ladder", ["A", "B", "C"], {"ladder": [0.4, 0.4, 1.0]}, ["A", "B", "C"], 1.0),
