@@ -57,7 +57,7 @@ import numpy as np  # noqa: E402
 from omr.layout import BlockKind, BubbleBlock, SheetLayout  # noqa: E402
 from omr.sheet_code import SheetCode  # noqa: E402
 from omr.synth.batch import Batch, generate_batch, read_truth  # noqa: E402
-from omr.synth.fill import SheetTruth  # noqa: E402
+from omr.synth.fill import SheetTruth, TruthClass  # noqa: E402
 from omr.synth.sample import sample_code, sample_layout  # noqa: E402
 
 TARGET_SHEETS_PER_S = 15.0
@@ -220,7 +220,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
     try:
         from omr.load import load_pages
         from omr.reader import read_page
-        from omr.reading import PageFailure, PageReading
+        from omr.reading import PAGE_ISSUES, PageFailure, PageReading
     except ImportError as exc:
         report.update({"reader_available": False, "error": f"omr.reader/omr.load not importable: {exc}"})
         return report, 2
@@ -251,6 +251,10 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
 
     adaptive, baseline, blocked_fields = Tally(), Tally(), Tally()
     exception_sheets = blocked = failures = unexpected_exception_sheets = 0
+    blocked_unexpected = id_unreadable_unexpected = id_unreadable_expected_missed = 0
+    blocked_unexpected_by_issue: Counter[str] = Counter()
+    blocked_examples: list[str] = []
+    missed_by_class: Counter[str] = Counter()
     issue_codes: Counter[str] = Counter()
     exceptions_by_effect: Counter[str] = Counter()
     absent_wrong = 0
@@ -270,11 +274,25 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
         for issue in got.issues:
             issue_codes[str(issue.code)] += 1
         score_baseline(got.image, got.px_per_mm, truth, layout, effects, sheet.file, baseline)
+        codes = {str(issue.code) for issue in got.issues}
+        if "id_unreadable" not in codes and "id_unreadable" in truth.expected_issues:
+            id_unreadable_expected_missed += 1
+            missed_by_class.update(str(t.cls) for t in truth.fields if t.kind == BlockKind.DIGITS
+                                   and (t.cls not in (TruthClass.MARKED, TruthClass.ERASED_REMARKED)
+                                        or len(t.value) != 1))
         if got.blocked:
             score_page(got, truth, layout, effects, sheet.file, blocked_fields)  # diagnostics only
             blocked += 1
             exception_sheets += 1
             unexpected_exception_sheets += not truth.expected_issues
+            if not truth.expected_issues:
+                blocked_unexpected += 1
+                blocked_unexpected_by_issue.update(codes & {str(c) for c in PAGE_ISSUES})
+            if "id_unreadable" in codes and truth.id_readable:
+                id_unreadable_unexpected += 1
+                if len(blocked_examples) < 12:
+                    why = next(i.reason for i in got.issues if str(i.code) == "id_unreadable")
+                    blocked_examples.append(f"{sheet.file}: {why}")
             for e in effects:
                 exceptions_by_effect[e] += 1
             continue
@@ -302,11 +320,25 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
         "bubbles_scored": adaptive.bubbles,
         "field_exceptions": adaptive.field_exceptions,
         "field_exceptions_expected": adaptive.field_exceptions_expected,
+        # fields sent to a person although the truth calls them clear (a plain mark, a blank, an
+        # erasure next to a clear mark)
+        "exception_fields_unexpected": adaptive.field_exceptions - adaptive.field_exceptions_expected,
         "id_wrong_accepted": adaptive.id_wrong_accepted,
         "absent_wrong": absent_wrong,
         "exception_sheets": exception_sheets,
         "exception_sheets_unexpected": unexpected_exception_sheets,
         "blocked_pages": blocked,
+        # blocked although the truth expects no page issue (every digit clearly marked once, no
+        # absent mark with answers), and by issue code
+        "blocked_pages_unexpected": blocked_unexpected,
+        "blocked_pages_unexpected_by_issue": dict(blocked_unexpected_by_issue),
+        # blocked as id_unreadable although the truth says every digit is clearly marked once
+        "id_unreadable_unexpected": id_unreadable_unexpected,
+        # the truth expects id_unreadable (a blank, double, faint, ticked or crossed digit) and the
+        # reader did not raise it (harmless when the number read is right: see id_wrong_accepted)
+        "id_unreadable_expected_missed": id_unreadable_expected_missed,
+        "id_unreadable_expected_missed_by_digit_class": dict(missed_by_class),
+        "sheets_id_unreadable_in_truth": sum(not s.truth.id_readable for s in batch.sheets),
         "page_failures": failures,
         "issues": dict(issue_codes),
         "exceptions_by_degradation": dict(exceptions_by_effect),
@@ -319,6 +351,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
         "blocked_pages_field_errors": blocked_fields.errors,
         "blocked_pages_field_exceptions": blocked_fields.field_exceptions,
         "error_examples": adaptive.examples,
+        "id_unreadable_unexpected_examples": blocked_examples,
         "baseline": f"fixed global threshold: inner-80% darkness > {FIXED_THRESHOLD} = marked, same rectified pages",
         "baseline_bubble_error_rate": base_rate,
         "baseline_bubble_errors": baseline.errors,

@@ -17,7 +17,17 @@ FAINT = 0.2  # ... from which it is more than paper: light pencil, a partial mar
 ERASED_GAP = 0.3  # a faint bubble this much lighter than a clear mark in the same field is an erasure
 # On a multiple-answer item a faint bubble may be one more answer: only a light ghost counts as erased.
 ERASED_MAX_MULTIPLE = 0.35
-ID_MIN_CONFIDENCE = 0.05  # an admission digit below this (a mark just over the line) goes to a person
+ID_MIN_CONFIDENCE = 0.08  # an admission digit below this (a mark just over its line) goes to a person
+# Relative decisions within one field (a digit column, a question row):
+# a light mark (a soft pencil fill) counts as marked from this fill ratio when it stands alone, every
+# other bubble of the field blank, or when it is as dark as the field's other marks (the same hand
+# and pencil). Faint marks (0.2-0.35 darkness) read at most ~0.41, light pencil (0.45+) from ~0.49.
+LIGHT_MARK = 0.45
+SAME_HAND = 0.75  # ... "as dark as": at least this share of the weakest clear mark of the field
+# A faint bubble next to a clear mark is an erasure's ghost when it is at most this share of the
+# mark (and under ERASED_MAX): a rubbed-out mark keeps about half of the darkness of a fresh one.
+ERASED_RATIO = 0.6
+ERASED_MAX = 0.4
 
 
 def bubble_state(fill: float, faint_floor: float) -> BubbleState:
@@ -28,26 +38,43 @@ def bubble_state(fill: float, faint_floor: float) -> BubbleState:
     return BubbleState.BLANK
 
 
-def _margin(fill: float, faint_floor: float) -> float:
-    """0..1: how far a fill is from the nearest decision boundary."""
+def _margin(fill: float, faint_floor: float, mark_line: float = MARKED) -> float:
+    """0..1: how far a fill is from the nearest decision boundary (``mark_line``: the line the
+    field's marks were decided by)."""
     low = max(FAINT, faint_floor)
-    if fill >= MARKED:
-        return min(1.0, (fill - MARKED) / 0.3)
+    if fill >= mark_line:
+        return min(1.0, (fill - mark_line) / 0.3)
     if fill < low:
         return min(1.0, (low - fill) / low)
     return 0.0
 
 
-def _confidence(fills: np.ndarray, states: list[BubbleState], strongest: float, faint_floor: float) -> float:
-    """0..1, the weakest link of the decision: each mark's distance above the marked line, and each
-    other bubble's distance below the faint line (or, next to a clear mark, how clearly it is
-    lighter than that mark, as an erasure would be)."""
+def _erased_margin(fill: float, strongest: float) -> float:
+    """0..1: how clearly a bubble next to a clear mark is lighter than it (an erasure's ghost, or
+    paper): by the absolute gap or by the ratio, whichever is clearer."""
+    by_gap = (strongest - fill - ERASED_GAP) / 0.4
+    by_ratio = min(ERASED_RATIO * strongest - fill, ERASED_MAX - fill) / 0.2
+    return min(1.0, max(0.0, by_gap, by_ratio))
+
+
+def _is_ghost(fill: float, strongest: float) -> bool:
+    return strongest - fill >= ERASED_GAP or (fill <= ERASED_RATIO * strongest and fill < ERASED_MAX)
+
+
+def _confidence(fills: np.ndarray, states: list[BubbleState], strongest: float, faint_floor: float,
+                mark_line: float = MARKED) -> float:
+    """0..1, the weakest link of the decision: each mark's distance above the line it was decided
+    by, and each other bubble's distance below the faint line (or, next to a clear mark, how
+    clearly it is lighter than that mark, as an erasure would be)."""
     margins = [1.0]
     for fill, state in zip((float(f) for f in fills), states, strict=True):
         if state == BubbleState.MARKED:
-            margins.append(_margin(fill, faint_floor))
+            margins.append(_margin(fill, faint_floor, mark_line))
         elif strongest > 0:
-            margins.append(min(1.0, max(0.0, (strongest - fill - ERASED_GAP) / 0.4)))
+            if state == BubbleState.BLANK and fill < max(FAINT, faint_floor):
+                margins.append(max(_margin(fill, faint_floor), _erased_margin(fill, strongest)))
+            else:
+                margins.append(_erased_margin(fill, strongest))
         else:
             margins.append(_margin(fill, faint_floor))
     return max(0.0, min(margins))
@@ -56,13 +83,17 @@ def _confidence(fills: np.ndarray, states: list[BubbleState], strongest: float, 
 def interpret_field(block_id: str, kind: BlockKind, name: str, labels: list[str], fills: np.ndarray,
                     faint_floor: float) -> FieldReading:
     states = [bubble_state(float(f), faint_floor) for f in fills]
+    mark_line = MARKED
+    _promote_light_marks(fills, states, faint_floor)
+    if any(s == BubbleState.MARKED and float(f) < MARKED for f, s in zip(fills, states, strict=True)):
+        mark_line = LIGHT_MARK
     marked = [i for i, s in enumerate(states) if s == BubbleState.MARKED]
     faint = [i for i, s in enumerate(states) if s == BubbleState.FAINT]
     strongest = max((float(fills[i]) for i in marked), default=0.0)
     undecided = []
     for i in faint:
         light_enough = kind != BlockKind.MULTIPLE or float(fills[i]) < ERASED_MAX_MULTIPLE
-        if marked and strongest - float(fills[i]) >= ERASED_GAP and light_enough:
+        if marked and _is_ghost(float(fills[i]), strongest) and light_enough:
             states[i] = BubbleState.ERASED  # erased and re-marked: the clear mark is the answer
         else:
             undecided.append(i)
@@ -75,7 +106,9 @@ def interpret_field(block_id: str, kind: BlockKind, name: str, labels: list[str]
         status = FieldStatus.MULTIPLE
     else:
         status = FieldStatus.OK
-    confidence = _confidence(fills, states, strongest, faint_floor)
+    if status == FieldStatus.OK and len(marked) == 1:
+        mark_line = LIGHT_MARK  # one mark, the rest blank or ghosts: decided relative to the field
+    confidence = _confidence(fills, states, strongest, faint_floor, mark_line)
     if status == FieldStatus.AMBIGUOUS:
         confidence = min(confidence, 0.3)
     elif status == FieldStatus.MULTIPLE:
@@ -86,6 +119,29 @@ def interpret_field(block_id: str, kind: BlockKind, name: str, labels: list[str]
     return FieldReading(block=block_id, field=name, value=value, status=status, confidence=round(confidence, 3),
                         fills={label: round(float(f), 3) for label, f in zip(labels, fills, strict=True)},
                         states=dict(zip(labels, states, strict=True)))
+
+
+def _promote_light_marks(fills: np.ndarray, states: list[BubbleState], faint_floor: float) -> None:
+    """Relative decision within the field: a FAINT bubble of at least LIGHT_MARK is a mark when it
+    is the only non-blank bubble (a soft pencil digit in a column of blanks), or when it is nearly
+    as dark as the field's weakest clear mark (one hand, one pencil). Anything lighter stays faint."""
+    values = [float(f) for f in fills]
+    clear = [v for v, s in zip(values, states, strict=True) if s == BubbleState.MARKED]
+    light = [i for i, s in enumerate(states) if s == BubbleState.FAINT and values[i] >= LIGHT_MARK]
+    if not light:
+        return
+    if not clear:
+        top = values[light[0]]
+        others = [v for i, v in enumerate(values) if i != light[0]]
+        not_blank = [v for v in others if v >= max(FAINT, faint_floor)]
+        # alone, or beside one erasure's ghost that is clearly lighter than it
+        if len(light) == 1 and (not not_blank or (len(not_blank) == 1 and _is_ghost(not_blank[0], top))):
+            states[light[0]] = BubbleState.MARKED
+        return
+    weakest = min(clear)
+    for i in light:
+        if values[i] >= SAME_HAND * weakest:
+            states[i] = BubbleState.MARKED
 
 
 @dataclass
@@ -137,7 +193,7 @@ def interpret(measures: list[BlockMeasure], fills: list[np.ndarray], lv: Levels)
     if absent:
         answered = [r.field for r in fields
                     if r.block not in {a.block for a in absent_fields} and r.block not in {d.block for d in digits}
-                    and any(s in (BubbleState.MARKED, BubbleState.FAINT) for s in r.states.values())]
+                    and any(s == BubbleState.MARKED for s in r.states.values())]  # a ghost is no answer
         if answered:
             shown = ", ".join(answered[:5]) + (" ..." if len(answered) > 5 else "")
             issues.append(Issue(IssueCode.ABSENT_WITH_ANSWERS,
