@@ -62,3 +62,31 @@ def test_states_and_confidence() -> None:
     _, _, _, clean = _field([0.0, 0.98, 0.02, 0.01])
     _, _, _, borderline = _field([0.0, 0.55, 0.02, 0.01])
     assert clean > borderline  # a mark just over the line is less certain
+
+
+@pytest.mark.parametrize("fills, kind, status, value", [
+    # a light pencil mark (fill ~0.5 on a pen sheet) alone in its row or column is the answer
+    ([0.0, 0.48, 0.02, 0.01], BlockKind.SINGLE, FieldStatus.OK, "B"),
+    ([0.0, 0.48, 0.02, 0.01], BlockKind.DIGITS, FieldStatus.OK, "B"),
+    # ... also beside an erasure's ghost at about half its darkness
+    ([0.27, 0.52, 0.02, 0.01], BlockKind.SINGLE, FieldStatus.OK, "B"),
+    ([0.25, 0.47, 0.02, 0.01], BlockKind.DIGITS, FieldStatus.OK, "B"),
+    # a faint mark stays faint, alone or beside another light mark
+    ([0.0, 0.40, 0.02, 0.01], BlockKind.DIGITS, FieldStatus.AMBIGUOUS, ""),
+    ([0.0, 0.47, 0.46, 0.01], BlockKind.SINGLE, FieldStatus.AMBIGUOUS, ""),
+    # a second bubble too dark for a ghost: a person decides
+    ([0.38, 0.52, 0.02, 0.01], BlockKind.SINGLE, FieldStatus.AMBIGUOUS, "B"),
+    # multiple response: a light mark as dark as the others (one pencil) is one more answer
+    ([0.53, 0.02, 0.49, 0.72], BlockKind.MULTIPLE, FieldStatus.OK, "ACD"),
+])
+def test_relative_decisions(fills: list[float], kind: BlockKind, status: FieldStatus, value: str) -> None:
+    got_status, got_value, _, _ = _field(fills, kind)
+    assert (got_status, got_value) == (status, value)
+
+
+def test_light_pencil_digit_is_confident_enough_for_the_admission_number() -> None:
+    from omr.interpret import ID_MIN_CONFIDENCE
+
+    _, _, _, light = _field([0.0, 0.50, 0.02, 0.01], BlockKind.DIGITS)
+    _, _, _, just_over = _field([0.0, 0.455, 0.02, 0.01], BlockKind.DIGITS)
+    assert light >= ID_MIN_CONFIDENCE > just_over
