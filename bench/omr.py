@@ -54,6 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
+from omr.design import QuestionKind, QuestionSpec, SheetSpec, design_sheet  # noqa: E402
 from omr.layout import BlockKind, BubbleBlock, SheetLayout  # noqa: E402
 from omr.sheet_code import SheetCode  # noqa: E402
 from omr.synth.batch import Batch, generate_batch, read_truth  # noqa: E402
@@ -70,22 +71,52 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def design_spec(exam_id: int) -> SheetSpec:
+    """The paper the ``design`` layout is printed for: 60 single-choice, 5 multiple-response,
+    5 true/false, 2 fill-in and 2 subjective questions, a 10-digit admission number, form A."""
+    questions = [QuestionSpec(str(i + 1), QuestionKind.SINGLE, options=4) for i in range(60)]
+    questions += [QuestionSpec(str(61 + i), QuestionKind.MULTIPLE, options=5) for i in range(5)]
+    questions += [QuestionSpec(str(66 + i), QuestionKind.TRUE_FALSE) for i in range(5)]
+    questions += [QuestionSpec(str(71 + i), QuestionKind.FILL_IN, blanks=1) for i in range(2)]
+    questions += [QuestionSpec(str(73 + i), QuestionKind.SUBJECTIVE, lines=4) for i in range(2)]
+    return SheetSpec("Benchmark", exam_id, "A", 10, questions)
+
+
+def bench_layout(kind: str, exam_id: int) -> tuple[SheetLayout, SheetCode]:
+    """The layout the sheets are generated from and the QR code printed on them. ``design``: page 1
+    of our own printed sheet (``omr.design.design_sheet``; it holds every bubble, page 2 only the
+    subjective answer boxes); ``sample``: ``omr.synth.sample``."""
+    if kind == "sample":
+        return sample_layout(), sample_code(exam_id)
+    spec = design_spec(exam_id)
+    first = design_sheet(spec)[0]
+    return first, SheetCode(exam_id=exam_id, form=spec.form, page=first.page_no, pages=first.pages)
+
+
 def generate(args: argparse.Namespace, folder: Path) -> tuple[Batch, float]:
+    layout, code = bench_layout(args.layout, args.exam_id)
+    dpi: float | tuple[float, ...] = (150.0, 200.0, 300.0) if args.mixed_dpi else float(args.dpi)
     if (folder / "truth.json").exists():
-        batch = read_truth(folder)
-        if len(batch.sheets) >= args.sheets:
+        meta = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
+        same = (meta.get("layout") == layout.name and meta.get("seed") == args.seed
+                and meta.get("dpi") == (list(dpi) if isinstance(dpi, tuple) else dpi))
+        if same and len(meta.get("sheets", [])) >= args.sheets:
+            batch = read_truth(folder)
             batch.sheets = batch.sheets[:args.sheets]
             log(f"reusing {len(batch.sheets)} sheets in {folder}")
             return batch, 0.0
+        log(f"{folder} holds other sheets (layout {meta.get('layout')!r}, seed {meta.get('seed')}, dpi "
+            f"{meta.get('dpi')}, {len(meta.get('sheets', []))} sheets): generating again")
+        for old in folder.glob("sheet-*.*"):
+            old.unlink()
     start = time.perf_counter()
-    dpi: float | tuple[float, ...] = (150.0, 200.0, 300.0) if args.mixed_dpi else float(args.dpi)
 
     def progress(done: int, total: int) -> None:
         if done % 50 == 0 or done == total:
             log(f"generated {done}/{total}")
 
-    batch = generate_batch(sample_layout(), folder, count=args.sheets, seed=args.seed, dpi=dpi,
-                           code=sample_code(args.exam_id), progress=progress)
+    batch = generate_batch(layout, folder, count=args.sheets, seed=args.seed, dpi=dpi, code=code,
+                           progress=progress)
     return batch, time.perf_counter() - start
 
 
@@ -121,10 +152,10 @@ def upper95(errors: int, n: int) -> float:
     if n == 0:
         return 1.0
     if errors == 0:
-        return 1.0 - 0.05 ** (1.0 / n)
+        return float(1.0 - 0.05 ** (1.0 / n))
     z, p = 1.645, errors / n
     centre = p + z * z / (2 * n)
-    spread = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5)
+    spread = z * float((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5)
     return min(1.0, (centre + spread) / (1 + z * z / n))
 
 
@@ -204,13 +235,72 @@ def score_baseline(image: np.ndarray, px_per_mm: float, truth: SheetTruth, layou
             tally.id_wrong_accepted += 1
 
 
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_init(layout_json: str, exam_id: int) -> None:
+    """A worker process: one OpenCV thread (one core), the layout, the reader imported."""
+    cv2.setNumThreads(1)
+    from omr.load import load_pages
+    from omr.reader import read_page
+
+    _WORKER.update(layout=SheetLayout.model_validate_json(layout_json), exam_id=exam_id, load_pages=load_pages,
+                   read_page=read_page)
+
+
+def _worker_read(path: str) -> bool:
+    """Read one file in a worker exactly as the single-process loop does; True when a page was read
+    (not blocked, not failed)."""
+    from omr.reading import PageReading
+
+    layout: SheetLayout = _WORKER["layout"]
+
+    def layout_for(code: SheetCode | None) -> SheetLayout | None:
+        if code is None or (code.exam_id == _WORKER["exam_id"] and code.page == layout.page_no):
+            return layout
+        return None
+
+    for item in _WORKER["load_pages"](Path(path).read_bytes(), Path(path).name):
+        if isinstance(item, tuple):
+            got = _WORKER["read_page"](item[1], layout_for, item[0])
+            return isinstance(got, PageReading) and not got.blocked
+        return False
+    return False
+
+
+def _worker_warm(path: str) -> int:
+    """Warm-up task: one read, then a pause, so every worker process is started before timing."""
+    _worker_read(path)
+    time.sleep(0.5)
+    return os.getpid()
+
+
+def read_with_workers(files: list[Path], layout: SheetLayout, exam_id: int, workers: int) -> dict[str, Any]:
+    """The same files read by ``workers`` processes (each one core, one OpenCV thread): wall-clock
+    throughput, process start-up and warm-up excluded."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
+                             initargs=(layout.model_dump_json(), exam_id)) as pool:
+        pids = set(pool.map(_worker_warm, [str(files[0])] * workers))
+        wall0 = time.perf_counter()
+        read = sum(pool.map(_worker_read, [str(f) for f in files], chunksize=4))
+        wall_s = time.perf_counter() - wall0
+    return {"workers": workers, "worker_processes_started": len(pids),
+            "sheets_per_s_wall_workers": round(len(files) / wall_s, 2) if wall_s > 0 else 0.0,
+            "read_wall_s_workers": round(wall_s, 2), "pages_read_workers": read}
+
+
 def run(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
     cv2.setNumThreads(1)
     folder = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="omr-bench-"))
     batch, generate_s = generate(args, folder)
     layout = batch.layout
     report: dict[str, Any] = {"sheets": len(batch.sheets), "dpi": "150/200/300" if args.mixed_dpi else args.dpi,
-                              "seed": args.seed, "generate_s": round(generate_s, 1), "folder": str(folder)}
+                              "seed": args.seed, "layout": f"{args.layout}: {layout.name}",
+                              "generate_s": round(generate_s, 1), "folder": str(folder)}
     kinds = Counter(s.degradation.kind for s in batch.sheets)
     effects_count = Counter(e for s in batch.sheets for e in s.degradation.applied)
     classes = Counter(str(t.cls) for s in batch.sheets for t in s.truth.fields
@@ -248,6 +338,9 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
         if (i + 1) % 50 == 0:
             log(f"read {i + 1}/{len(batch.sheets)}")
     cpu_s, wall_s = time.process_time() - cpu0, time.perf_counter() - wall0
+    if args.workers > 1:
+        log(f"reading again with {args.workers} worker processes")
+        report.update(read_with_workers([folder / s.file for s in batch.sheets], layout, args.exam_id, args.workers))
 
     adaptive, baseline, blocked_fields = Tally(), Tally(), Tally()
     exception_sheets = blocked = failures = unexpected_exception_sheets = 0
@@ -381,9 +474,16 @@ def main() -> int:
     parser.add_argument("--exam-id", type=int, default=7)
     parser.add_argument("--dir", default=None, help="generate into (or reuse) this folder; kept afterwards")
     parser.add_argument("--keep-dir", action="store_true", help="keep the temp folder")
+    parser.add_argument("--layout", choices=("design", "sample"), default="design",
+                        help="design: page 1 of our printed sheet (omr.design); sample: omr.synth.sample")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="also read the files with N worker processes (1 core each) and report "
+                             "sheets_per_s_wall_workers (default 1: skipped)")
     args = parser.parse_args()
     if args.sheets < 1:
         parser.error("--sheets must be at least 1")
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
     report, status = run(args)
     if not args.dir and not args.keep_dir:
         shutil.rmtree(report["folder"], ignore_errors=True)
