@@ -1,6 +1,13 @@
 """Interpret: fill ratios -> bubble states, field values and statuses, the admission number, the
 absent mark, and the issues that send a page or a field to a person. Never a silent guess: a faint
-mark that decides an answer is AMBIGUOUS; a doubtful admission digit makes the number unreadable."""
+mark that decides an answer is AMBIGUOUS; a doubtful admission digit makes the number unreadable.
+
+Decisions are relative to the sheet (fill ratios: 0 at its blank level, 1 at its mark level) and
+to the field: a light pencil mark (fill >= LIGHT_MARK) is a mark when it is the only non-blank
+bubble of its row or digit column (or stands beside one ghost at most ERASED_RATIO of it), or when
+it is as dark as the field's other marks; its confidence is its distance above the line it was
+decided by. A faint mark (below LIGHT_MARK), two comparable marks, or a second bubble too dark for
+a ghost still go to a person."""
 
 from __future__ import annotations
 
@@ -49,20 +56,23 @@ def _margin(fill: float, faint_floor: float, mark_line: float = MARKED) -> float
     return 0.0
 
 
-def _erased_margin(fill: float, strongest: float) -> float:
+def _erased_margin(fill: float, strongest: float, by_ratio: bool = True) -> float:
     """0..1: how clearly a bubble next to a clear mark is lighter than it (an erasure's ghost, or
     paper): by the absolute gap or by the ratio, whichever is clearer."""
     by_gap = (strongest - fill - ERASED_GAP) / 0.4
-    by_ratio = min(ERASED_RATIO * strongest - fill, ERASED_MAX - fill) / 0.2
-    return min(1.0, max(0.0, by_gap, by_ratio))
+    ratio = min(ERASED_RATIO * strongest - fill, ERASED_MAX - fill) / 0.2 if by_ratio else 0.0
+    return min(1.0, max(0.0, by_gap, ratio))
 
 
-def _is_ghost(fill: float, strongest: float) -> bool:
-    return strongest - fill >= ERASED_GAP or (fill <= ERASED_RATIO * strongest and fill < ERASED_MAX)
+def _is_ghost(fill: float, strongest: float, by_ratio: bool = True) -> bool:
+    """A faint bubble beside a clear mark of ``strongest``: an erasure's ghost? By the gap always; by
+    the ratio only on one-answer fields (on a multiple-response item a lighter tick may be one
+    more answer)."""
+    return strongest - fill >= ERASED_GAP or (by_ratio and fill <= ERASED_RATIO * strongest and fill < ERASED_MAX)
 
 
 def _confidence(fills: np.ndarray, states: list[BubbleState], strongest: float, faint_floor: float,
-                mark_line: float = MARKED) -> float:
+                mark_line: float = MARKED, by_ratio: bool = True) -> float:
     """0..1, the weakest link of the decision: each mark's distance above the line it was decided
     by, and each other bubble's distance below the faint line (or, next to a clear mark, how
     clearly it is lighter than that mark, as an erasure would be)."""
@@ -72,9 +82,9 @@ def _confidence(fills: np.ndarray, states: list[BubbleState], strongest: float, 
             margins.append(_margin(fill, faint_floor, mark_line))
         elif strongest > 0:
             if state == BubbleState.BLANK and fill < max(FAINT, faint_floor):
-                margins.append(max(_margin(fill, faint_floor), _erased_margin(fill, strongest)))
+                margins.append(max(_margin(fill, faint_floor), _erased_margin(fill, strongest, by_ratio)))
             else:
-                margins.append(_erased_margin(fill, strongest))
+                margins.append(_erased_margin(fill, strongest, by_ratio))
         else:
             margins.append(_margin(fill, faint_floor))
     return max(0.0, min(margins))
@@ -84,7 +94,7 @@ def interpret_field(block_id: str, kind: BlockKind, name: str, labels: list[str]
                     faint_floor: float) -> FieldReading:
     states = [bubble_state(float(f), faint_floor) for f in fills]
     mark_line = MARKED
-    _promote_light_marks(fills, states, faint_floor)
+    _promote_light_marks(fills, states, faint_floor, kind != BlockKind.MULTIPLE)
     if any(s == BubbleState.MARKED and float(f) < MARKED for f, s in zip(fills, states, strict=True)):
         mark_line = LIGHT_MARK
     marked = [i for i, s in enumerate(states) if s == BubbleState.MARKED]
@@ -93,7 +103,7 @@ def interpret_field(block_id: str, kind: BlockKind, name: str, labels: list[str]
     undecided = []
     for i in faint:
         light_enough = kind != BlockKind.MULTIPLE or float(fills[i]) < ERASED_MAX_MULTIPLE
-        if marked and _is_ghost(float(fills[i]), strongest) and light_enough:
+        if marked and _is_ghost(float(fills[i]), strongest, kind != BlockKind.MULTIPLE) and light_enough:
             states[i] = BubbleState.ERASED  # erased and re-marked: the clear mark is the answer
         else:
             undecided.append(i)
@@ -108,7 +118,7 @@ def interpret_field(block_id: str, kind: BlockKind, name: str, labels: list[str]
         status = FieldStatus.OK
     if status == FieldStatus.OK and len(marked) == 1:
         mark_line = LIGHT_MARK  # one mark, the rest blank or ghosts: decided relative to the field
-    confidence = _confidence(fills, states, strongest, faint_floor, mark_line)
+    confidence = _confidence(fills, states, strongest, faint_floor, mark_line, kind != BlockKind.MULTIPLE)
     if status == FieldStatus.AMBIGUOUS:
         confidence = min(confidence, 0.3)
     elif status == FieldStatus.MULTIPLE:
@@ -121,7 +131,8 @@ def interpret_field(block_id: str, kind: BlockKind, name: str, labels: list[str]
                         states=dict(zip(labels, states, strict=True)))
 
 
-def _promote_light_marks(fills: np.ndarray, states: list[BubbleState], faint_floor: float) -> None:
+def _promote_light_marks(fills: np.ndarray, states: list[BubbleState], faint_floor: float,
+                         by_ratio: bool = True) -> None:
     """Relative decision within the field: a FAINT bubble of at least LIGHT_MARK is a mark when it
     is the only non-blank bubble (a soft pencil digit in a column of blanks), or when it is nearly
     as dark as the field's weakest clear mark (one hand, one pencil). Anything lighter stays faint."""
@@ -135,7 +146,7 @@ def _promote_light_marks(fills: np.ndarray, states: list[BubbleState], faint_flo
         others = [v for i, v in enumerate(values) if i != light[0]]
         not_blank = [v for v in others if v >= max(FAINT, faint_floor)]
         # alone, or beside one erasure's ghost that is clearly lighter than it
-        if len(light) == 1 and (not not_blank or (len(not_blank) == 1 and _is_ghost(not_blank[0], top))):
+        if len(light) == 1 and (not not_blank or (len(not_blank) == 1 and _is_ghost(not_blank[0], top, by_ratio))):
             states[light[0]] = BubbleState.MARKED
         return
     weakest = min(clear)

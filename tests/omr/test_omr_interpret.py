@@ -10,7 +10,7 @@ from omr.layout import BlockKind
 from omr.measure import fill_ratios, levels
 from omr.reading import BubbleState, FieldStatus
 
-ABCD = ["A", "B", "C", "D"]
+ABCD = ["A", "B", "C", "D", "E"]
 
 
 def test_levels_come_from_the_sheet_not_a_constant() -> None:
@@ -90,3 +90,9 @@ def test_light_pencil_digit_is_confident_enough_for_the_admission_number() -> No
     _, _, _, light = _field([0.0, 0.50, 0.02, 0.01], BlockKind.DIGITS)
     _, _, _, just_over = _field([0.0, 0.455, 0.02, 0.01], BlockKind.DIGITS)
     assert light >= ID_MIN_CONFIDENCE > just_over
+
+
+def test_lighter_tick_on_a_multiple_response_item_is_not_taken_for_a_ghost() -> None:
+    # ticks B and E read ~0.55, ticks C and D ~0.32: C and D may be answers too -> a person decides
+    status, value, states, _ = _field([0.003, 0.552, 0.317, 0.327, 0.525], BlockKind.MULTIPLE)
+    assert status == FieldStatus.AMBIGUOUS and BubbleState.ERASED not in states
