@@ -1,35 +1,50 @@
 """OMR on synthetic scans: reading speed on one core, bubble and admission-number errors, exceptions.
 
     .venv/bin/python bench/omr.py [--sheets 300] [--dpi 200] [--seed 1] [--mixed-dpi] [--keep-dir]
+                                  [--layout design|sample] [--workers N]
     .venv/bin/python bench/omr.py --sheets 40 --dir /tmp/omr-bench     # reuse/keep generated sheets
+    .venv/bin/python bench/omr.py --workers 2                          # + throughput of 2 processes
 
-1. **generate** (not timed for the figures): the sample A4 sheet (``omr.synth.sample``: 60
-   single-choice items, 5 multiple-response items, an 8-digit admission grid, the absent mark, two
-   subjective boxes, QR code) is rendered at 300 dpi, filled from random answers with the mark mix of
-   ``omr.synth.fill.MarkMix`` (pen, pencil, partial, ticks, crosses, faint, erased-and-remarked,
-   stray marks, scribbles) and printed-and-scanned by ``omr.synth.degrade`` (scanner: skew, border,
-   90/180/270 feeds, blur, noise, JPEG; phone: perspective, scale, uneven light, shadow, motion
-   blur, JPEG; a smudged corner marker on some) at ``--dpi``, written as PNG/JPEG files plus
-   ``truth.json``.
+1. **generate** (not timed for the figures): the sheet of ``--layout`` is rendered at 300 dpi with
+   its QR code. ``design`` (default): page 1 of the answer sheet our printer lays out
+   (``omr.design.design_sheet`` for 60 single-choice, 5 multiple-response, 5 true/false, 2 fill-in
+   and 2 subjective questions and a 10-digit admission number; page 1 holds every bubble, page 2
+   only the subjective boxes). ``sample``: ``omr.synth.sample`` (60 single-choice, 5
+   multiple-response, an 8-digit admission grid, two subjective boxes). Each sheet is filled from
+   random answers with the mark mix of ``omr.synth.fill.MarkMix`` (pen, pencil, partial, ticks,
+   crosses, faint, erased-and-remarked, stray marks, scribbles; the mix applies to admission digits
+   too, so about a third of the sheets carry a ticked, crossed, faint, blank or double digit) and
+   printed-and-scanned by ``omr.synth.degrade`` (scanner: skew, border, 90/180/270 feeds, blur,
+   noise, JPEG; phone: perspective, scale, uneven light, shadow, motion blur, JPEG; a smudged
+   corner marker on some) at ``--dpi``, written as PNG/JPEG files plus ``truth.json``. With
+   ``--dir`` the files are kept and reused when the folder holds the same layout, seed and dpi
+   (otherwise they are generated again).
 2. **read** in this one process with ``cv2.setNumThreads(1)`` and one BLAS/OpenMP thread: for each
    file, bytes from disk -> ``omr.load.load_pages`` -> ``omr.reader.read_page``. The timed part is
    exactly that; ``sheets_per_s_per_core`` uses this process's CPU time (wall time is reported too).
+   With ``--workers N`` (N > 1) the same files are then read again by N processes
+   (``ProcessPoolExecutor``, spawn, one OpenCV thread each; start-up and a warm-up read excluded):
+   ``sheets_per_s_wall_workers`` is their wall-clock throughput, to compare with ``sheets_per_s_wall``.
 3. **score** against the truth. A field read with a definite value (status ok/blank) that differs
    from the truth is a bubble error; a field sent to a person (multiple/ambiguous) is an exception,
-   expected when the truth calls the field ambiguous (faint, ticked, multiple, erased). A page
-   accepted (not blocked) with an admission number other than the truth's counts in
-   ``id_wrong_accepted``. Pages blocked or failed are exception sheets: their fields are not scored.
+   expected when the truth calls the field ambiguous (faint, ticked, multiple, erased);
+   ``exception_fields_unexpected`` counts the others. A page accepted (not blocked) with an
+   admission number other than the truth's counts in ``id_wrong_accepted``. Pages blocked or failed
+   are exception sheets: their fields are not scored. ``blocked_pages_unexpected``: blocked although
+   the truth expects no page issue; ``id_unreadable_unexpected``: blocked as id_unreadable although
+   every digit is clearly marked once; ``id_unreadable_expected_missed``: the truth expects
+   id_unreadable (by digit class in ``..._by_digit_class``) and the reader read a number anyway.
 4. **baseline**, measured in the same run on the same rectified pages (the reader's
    ``PageReading.image``): a fixed global threshold, as OMRChecker-style tools do: a bubble is marked
    when the mean darkness of its inner 80 % exceeds 0.5; a single-choice field with two marks is
    sent to a person (those tools flag multi-marked sheets), everything else is taken as read.
 
-The last stdout line is one JSON object: ``sheets``, ``sheets_per_s_per_core``,
+The last stdout line is one JSON object: ``sheets``, ``layout``, ``sheets_per_s_per_core``,
 ``bubble_error_rate`` (field errors / fields scored; ``bubble_error_rate_upper95`` is what the sample
-can vouch for: 0 errors in 3,000 fields only shows < 1e-3), ``id_wrong_accepted``, ``exception_sheets``,
-the targets and whether each is met, the baseline's figures (``baseline_*``), and breakdowns by
-truth class and by degradation. Exit status 0 when every target is met, 1 otherwise, 2 when the
-reader is not available (the generator still ran).
+can vouch for: 0 errors in 3,000 fields only shows < 1e-3), ``id_wrong_accepted``, ``exception_sheets``
+and the ``*_unexpected`` counts above, the targets and whether each is met, the baseline's figures
+(``baseline_*``), and breakdowns by truth class and by degradation. Exit status 0 when every target
+is met, 1 otherwise, 2 when the reader is not available (the generator still ran).
 """
 
 from __future__ import annotations
