@@ -71,13 +71,13 @@ def _is_ghost(fill: float, strongest: float, by_ratio: bool = True) -> bool:
     return strongest - fill >= ERASED_GAP or (by_ratio and fill <= ERASED_RATIO * strongest and fill < ERASED_MAX)
 
 
-def _confidence(fills: np.ndarray, states: list[BubbleState], strongest: float, faint_floor: float,
+def _confidence(fills: list[float], states: list[BubbleState], strongest: float, faint_floor: float,
                 mark_line: float = MARKED, by_ratio: bool = True) -> float:
     """0..1, the weakest link of the decision: each mark's distance above the line it was decided
     by, and each other bubble's distance below the faint line (or, next to a clear mark, how
     clearly it is lighter than that mark, as an erasure would be)."""
     margins = [1.0]
-    for fill, state in zip((float(f) for f in fills), states, strict=True):
+    for fill, state in zip(fills, states, strict=True):
         if state == BubbleState.MARKED:
             margins.append(_margin(fill, faint_floor, mark_line))
         elif strongest > 0:
@@ -92,18 +92,19 @@ def _confidence(fills: np.ndarray, states: list[BubbleState], strongest: float, 
 
 def interpret_field(block_id: str, kind: BlockKind, name: str, labels: list[str], fills: np.ndarray,
                     faint_floor: float) -> FieldReading:
-    states = [bubble_state(float(f), faint_floor) for f in fills]
+    values: list[float] = [float(f) for f in np.asarray(fills, dtype=np.float64).tolist()]
+    states = [bubble_state(f, faint_floor) for f in values]
     mark_line = MARKED
-    _promote_light_marks(fills, states, faint_floor, kind != BlockKind.MULTIPLE)
-    if any(s == BubbleState.MARKED and float(f) < MARKED for f, s in zip(fills, states, strict=True)):
+    _promote_light_marks(values, states, faint_floor, kind != BlockKind.MULTIPLE)
+    if any(s == BubbleState.MARKED and f < MARKED for f, s in zip(values, states, strict=True)):
         mark_line = LIGHT_MARK
     marked = [i for i, s in enumerate(states) if s == BubbleState.MARKED]
     faint = [i for i, s in enumerate(states) if s == BubbleState.FAINT]
-    strongest = max((float(fills[i]) for i in marked), default=0.0)
+    strongest = max((values[i] for i in marked), default=0.0)
     undecided = []
     for i in faint:
-        light_enough = kind != BlockKind.MULTIPLE or float(fills[i]) < ERASED_MAX_MULTIPLE
-        if marked and _is_ghost(float(fills[i]), strongest, kind != BlockKind.MULTIPLE) and light_enough:
+        light_enough = kind != BlockKind.MULTIPLE or values[i] < ERASED_MAX_MULTIPLE
+        if marked and _is_ghost(values[i], strongest, kind != BlockKind.MULTIPLE) and light_enough:
             states[i] = BubbleState.ERASED  # erased and re-marked: the clear mark is the answer
         else:
             undecided.append(i)
@@ -118,7 +119,7 @@ def interpret_field(block_id: str, kind: BlockKind, name: str, labels: list[str]
         status = FieldStatus.OK
     if status == FieldStatus.OK and len(marked) == 1:
         mark_line = LIGHT_MARK  # one mark, the rest blank or ghosts: decided relative to the field
-    confidence = _confidence(fills, states, strongest, faint_floor, mark_line, kind != BlockKind.MULTIPLE)
+    confidence = _confidence(values, states, strongest, faint_floor, mark_line, kind != BlockKind.MULTIPLE)
     if status == FieldStatus.AMBIGUOUS:
         confidence = min(confidence, 0.3)
     elif status == FieldStatus.MULTIPLE:
@@ -127,16 +128,15 @@ def interpret_field(block_id: str, kind: BlockKind, name: str, labels: list[str]
         confidence = min(confidence, 0.9)  # an erasure: a little less sure than a clean field
     value = "".join(labels[i] for i in marked)
     return FieldReading(block=block_id, field=name, value=value, status=status, confidence=round(confidence, 3),
-                        fills={label: round(float(f), 3) for label, f in zip(labels, fills, strict=True)},
+                        fills={label: round(f, 3) for label, f in zip(labels, values, strict=True)},
                         states=dict(zip(labels, states, strict=True)))
 
 
-def _promote_light_marks(fills: np.ndarray, states: list[BubbleState], faint_floor: float,
+def _promote_light_marks(values: list[float], states: list[BubbleState], faint_floor: float,
                          by_ratio: bool = True) -> None:
     """Relative decision within the field: a FAINT bubble of at least LIGHT_MARK is a mark when it
     is the only non-blank bubble (a soft pencil digit in a column of blanks), or when it is nearly
     as dark as the field's weakest clear mark (one hand, one pencil). Anything lighter stays faint."""
-    values = [float(f) for f in fills]
     clear = [v for v, s in zip(values, states, strict=True) if s == BubbleState.MARKED]
     light = [i for i, s in enumerate(states) if s == BubbleState.FAINT and values[i] >= LIGHT_MARK]
     if not light:
