@@ -10,6 +10,7 @@ from models.base import Base
 from models.enums import AttemptState, ExamDuty, FinishReason, ItemStatus, ItemType, Role, ShareScope, StepKind
 from models.exam import Exam, ExamCandidate, ExamForm, ExamRoom, ExamSitting, ExamStaff
 from models.item import EnemySet, EnemySetMember, Item, ItemKnowledgePoint, ItemUsage, KnowledgePoint
+from models.marking import MarkingAssignment, MarkingMark, MarkingTask, MarkingUnit
 from models.org import District, Grade, Room, School, SchoolClass, Site, TeacherAssignment
 from models.paper import Paper, PaperSection, PaperSlot
 from models.printing import PrintJob
@@ -17,6 +18,10 @@ from models.scanning import AnswerCrop, AnswerSheet, ScanBatch, ScanPage
 from models.user import ClassMembership, RefreshToken, User
 
 __all__ = [
+    "MarkingAssignment",
+    "MarkingMark",
+    "MarkingTask",
+    "MarkingUnit",
     "PrintJob",
     "AnswerCrop",
     "AnswerSheet",
