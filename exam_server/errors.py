@@ -8,11 +8,14 @@ ServiceError
 │   ├── TokenExpired          ├── Conflict (409)
 │   └── InvalidToken          │   ├── StaleSave
 ├── Forbidden (403)           │   ├── AttemptClosed
-│   ├── RoleNotAllowed        │   └── ExamNotOpen
+│   ├── RoleNotAllowed        │   ├── ExamNotOpen
+│   │                         │   ├── MarkingRefused (a move the task's marking state does not allow)
+│   │                         │   └── TaskLeasedElsewhere (another marker holds the task)
 │   ├── NotYours              └── Unprocessable (422)
 │   └── PasswordChangeRequired        ├── LimitExceeded (a search term or tag over its EXAM_MAX_* limit)
 ├── PayloadTooLarge (413)             │   └── AnswerTooLarge (a response over its type's or attempt's limit)
-│                                     └── ScanLayoutInvalid (a third-party sheet's layout file)
+│                                     ├── ScanLayoutInvalid (a third-party sheet's layout file)
+│                                     └── InvalidScore (a mark off the step, out of range, not per criterion)
 ├── TooManyAttempts (429, with Retry-After)
 └── PrintingUnavailable (503: no CJK font to print with; the detail says how to install one)
 
@@ -102,6 +105,14 @@ class ExamNotOpen(Conflict):
     pass
 
 
+class MarkingRefused(Conflict):
+    """The task's marking state does not allow this move (marked twice, wrong round, finished)."""
+
+
+class TaskLeasedElsewhere(Conflict):
+    """The task was handed to another marker (this marker's lease ran out): fetch a new batch."""
+
+
 class Unprocessable(ServiceError):
     status_code = 422
 
@@ -137,6 +148,10 @@ class AnswerTooLarge(LimitExceeded):
 class ScanLayoutInvalid(Unprocessable):
     """The layout file given with a batch of third-party sheets does not validate; the detail
     names the file and the field path (omr.layout.parse_layout)."""
+
+
+class InvalidScore(Unprocessable):
+    """A mark the unit does not accept: off its score step, out of range, or not per criterion."""
 
 
 class PrintingUnavailable(ServiceError):

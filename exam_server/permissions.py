@@ -67,10 +67,11 @@ class Cap(StrEnum):
     PRINT_EXAMS = "print_exams"  # admission tickets, door lists, sign-in sheets, seat charts
     RUN_CENTRE = "run_centre"  # sites, rooms, joint-exam logistics (seats, numbers, attendance)
     SCAN_SHEETS = "scan_sheets"  # upload scanned answer sheets, resolve the exception queue
+    MARK_ANSWERS = "mark_answers"  # online marking (网上阅卷): units, batches, marks, progress
 
 
 _TEACHING = frozenset({Cap.SIGNED_IN, Cap.MANAGE_CLASSES, Cap.USE_BANK, Cap.BUILD_PAPERS, Cap.SCHEDULE_EXAMS,
-                       Cap.SCAN_SHEETS})
+                       Cap.SCAN_SHEETS, Cap.MARK_ANSWERS})
 
 GRANTS: dict[Role, frozenset[Cap]] = {
     Role.ADMIN: frozenset(Cap) - {Cap.SIT_EXAMS},
@@ -80,7 +81,7 @@ GRANTS: dict[Role, frozenset[Cap]] = {
                                   Cap.SCHEDULE_EXAMS}),
     Role.CENTRE_STAFF: frozenset({Cap.SIGNED_IN, Cap.PRINT_EXAMS, Cap.RUN_CENTRE, Cap.SCAN_SHEETS}),
     Role.PROCTOR: frozenset({Cap.SIGNED_IN}),
-    Role.MARKER: frozenset({Cap.SIGNED_IN}),
+    Role.MARKER: frozenset({Cap.SIGNED_IN, Cap.MARK_ANSWERS}),
     Role.STUDENT: frozenset({Cap.SIGNED_IN, Cap.SIT_EXAMS}),
 }
 
@@ -324,6 +325,28 @@ def may_scan_exam(session: Session, user: User, exam: Exam) -> bool:
     if not role_may(user.role, Cap.SCAN_SHEETS):
         return False
     return exam.created_by == user.id or _has_duty(session, exam, user, MANAGING_DUTIES)
+
+
+# ---- online marking (网上阅卷) -----------------------------------------------------------------
+#
+# Markers are the exam's staff with the marker duty; a unit with assignments narrows that to the
+# markers assigned to it. The lead marker (the unit's, else whoever manages the exam) arbitrates and
+# handles problem scripts. Whoever manages the exam sets units up and watches progress.
+
+def is_exam_marker(session: Session, user: User, exam: Exam) -> bool:
+    return role_may(user.role, Cap.MARK_ANSWERS) and _has_duty(session, exam, user, {ExamDuty.MARKER})
+
+
+def may_see_marking(session: Session, user: User, exam: Exam) -> bool:
+    """The exam's marking units and progress (markers: their own counts only)."""
+    return may_manage_exam(session, user, exam) or is_exam_marker(session, user, exam)
+
+
+def may_lead_marking(session: Session, user: User, exam: Exam, lead_marker_id: int | None) -> bool:
+    """Arbitrate a unit's disagreements and problem scripts."""
+    if lead_marker_id is not None and user.id == lead_marker_id:
+        return role_may(user.role, Cap.MARK_ANSWERS)
+    return may_manage_exam(session, user, exam)
 
 
 # ---- exam centres (考务): sites, rooms and joint-exam logistics ---------------------------------

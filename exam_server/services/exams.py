@@ -116,7 +116,7 @@ def exam_school(session: Session, exam: Exam) -> int | None:
 # Which roles may take which duty on an exam.
 DUTY_ROLES: dict[ExamDuty, frozenset[Role]] = {
     ExamDuty.PROCTOR: frozenset({Role.PROCTOR, Role.TEACHER, Role.REVIEWER}),
-    ExamDuty.MARKER: frozenset({Role.TEACHER, Role.REVIEWER}),
+    ExamDuty.MARKER: frozenset({Role.MARKER, Role.TEACHER, Role.REVIEWER}),
     ExamDuty.ORGANISER: frozenset({Role.TEACHER, Role.REVIEWER, Role.ADMIN, Role.CENTRE_STAFF}),
 }
 
