@@ -146,8 +146,8 @@ def sync_tasks(session: Session, unit: MarkingUnit, now: datetime) -> int:
                AttemptAnswer.slot_id == slot_id, AttemptAnswer.grading_state == GradingState.NEEDS_MANUAL,
                Attempt.id.not_in(have))
         .order_by(Attempt.id)).all()
-    crops = dict(session.execute(select(AnswerCrop.user_id, AnswerCrop.id).where(
-        AnswerCrop.exam_id == unit.exam_id, AnswerCrop.slot_id == slot_id)).tuples().all())
+    crops = {user_id: crop_id for user_id, crop_id in session.execute(select(AnswerCrop.user_id, AnswerCrop.id).where(
+        AnswerCrop.exam_id == unit.exam_id, AnswerCrop.slot_id == slot_id))}
     for attempt_id, user_id in rows:
         session.add(MarkingTask(token=secrets.token_hex(16), unit_id=unit.id, attempt_id=attempt_id,
                                 crop_id=crops.get(user_id), state=TaskStatus.WAITING_FIRST, created_at=now,
@@ -401,11 +401,11 @@ def progress(session: Session, user: User, exam: Exam) -> list[dict[str, Any]]:
         if not manager and not (_may_mark_unit(session, user, unit, exam)
                                 or may_lead_marking(session, user, exam, unit.lead_marker_id)):
             continue
-        states = dict(session.execute(select(MarkingTask.state, func.count()).where(MarkingTask.unit_id == unit.id)
-                                      .group_by(MarkingTask.state)).tuples().all())
-        per_marker = dict(session.execute(
+        states: dict[str, int] = {state: count for state, count in session.execute(
+            select(MarkingTask.state, func.count()).where(MarkingTask.unit_id == unit.id).group_by(MarkingTask.state))}
+        per_marker: dict[int, int] = {marker: count for marker, count in session.execute(
             select(MarkingMark.marker_id, func.count()).join(MarkingTask)
-            .where(MarkingTask.unit_id == unit.id).group_by(MarkingMark.marker_id)).tuples().all())
+            .where(MarkingTask.unit_id == unit.id).group_by(MarkingMark.marker_id))}
         row: dict[str, Any] = {
             "id": unit.id, "name": unit.name, "slot_ids": unit.slot_ids, "points": unit.points, "mode": unit.mode,
             "tolerance": unit.tolerance, "score_step": unit.score_step, "lead_marker_id": unit.lead_marker_id,
