@@ -5,7 +5,8 @@ School A: teacher ``tA`` (owns everything below), teacher ``tA2``, reviewer ``rA
 School A also has a school admin ``saA``, exam-centre staff ``cA`` and ``cA2`` and a marker ``mA``
 (none of them assigned to the exam; ``cA`` organises the printing exam ``EP``, see ``add_print_world``,
 and runs a joint exam of class A1, see joint_perm_world). ``E`` has a scan batch with one page
-waiting as an exception (``add_scan_world``).
+waiting as an exception (``add_scan_world``). ``EM`` (``tA``'s, see ``add_marking_world``) has two
+essays answered by ``sA`` and marked online by ``mA``.
 School B: teacher ``tB``, student ``sB``, school admin ``saB``. District admin ``admin`` (district
 ``D``). School A has grade ``G10`` with classes ``A1`` (taught by ``tA``) and ``A2`` (taught by
 ``tA2``); school B class ``B1`` (taught by ``tB``).
@@ -20,11 +21,12 @@ from datetime import timedelta
 from typing import Any
 
 from print_fixture import seed_print_layout
+from sqlalchemy import update
 from support import PASSWORD, World
 
 from exam_server.db import session_scope
-from exam_server.services import accounts, print_jobs, scans
-from models import ExamDuty, ExamStaff, Role, ScanBatch, ScanPage
+from exam_server.services import accounts, marking, print_jobs, scans
+from models import ExamDuty, ExamStaff, MarkingTask, Role, ScanBatch, ScanPage, User
 
 USERS = ["admin", "tA", "tA2", "rA", "pA", "pA2", "tB", "sA", "sB", "saA", "cA", "mA", "saB", "cA2"]
 ROLE_OF = {"admin": Role.ADMIN, "tA": Role.TEACHER, "tA2": Role.TEACHER, "rA": Role.REVIEWER,
@@ -102,6 +104,7 @@ def build_perm_world(world: World) -> PermWorld:
     w.ids = ids
     add_print_world(w)
     add_scan_world(w)
+    add_marking_world(w)
     return w
 
 
@@ -137,3 +140,36 @@ def add_scan_world(w: PermWorld) -> None:
         session.add(page)
         session.flush()
         w.ids.update(scan_batch=batch.id, scan_page=page.id)
+
+
+def add_marking_world(w: PermWorld) -> None:
+    """Online marking: exam ``EM`` (created by ``tA``, same window as ``E``) with two essays that ``sA``
+    answered and submitted, one double-marked unit per essay, marker ``mA`` on its staff. ``mA`` holds
+    the second unit's task (``marking_token2``); the first (``marking_token``) waits for a batch."""
+    world, clock, ids = w.world, w.world.clock, w.ids
+    essays = [world.ok("POST", "/api/items", "tA", json={"type": "essay", "stem": f"作文 {n}", "definition": {
+        "reference_answer": "参考"}, "share_scope": "private"})["id"] for n in (1, 2)]
+    ids["item"].update(essay1=essays[0], essay2=essays[1])  # tA's own, private
+    paper = world.ok("POST", "/api/papers", "tA", json={"title": "PM", "sections": [
+        {"title": "一", "slots": [{"item_id": i, "points": 2} for i in essays]}]})
+    exam = world.ok("POST", "/api/exams", "tA", json={
+        "title": "EM", "paper_id": paper["id"], "class_id": ids["class_a"],
+        "opens_at": (clock() - timedelta(minutes=5)).isoformat(),
+        "closes_at": (clock() + timedelta(hours=3)).isoformat(), "duration_minutes": 60})
+    world.ok("POST", f"/api/exams/{exam['id']}/staff", "tA", json={"user_id": ids["mA"], "duty": "marker"})
+    attempt = world.ok("POST", f"/api/exams/{exam['id']}/attempt", "sA")["attempt_id"]
+    for seq, slot in enumerate(paper["sections"][0]["slots"], start=1):
+        world.ok("PUT", f"/api/attempts/{attempt}/answers/{slot['slot_id']}", "sA",
+                 json={"response": "答", "client_seq": seq})
+    world.ok("POST", f"/api/attempts/{attempt}/submit", "sA")
+    units = world.ok("POST", f"/api/exams/{exam['id']}/marking/units", "tA", json={"mode": "double"})
+    with session_scope(world.runtime.session_factory) as session:
+        marker = session.get(User, ids["mA"])
+        assert marker is not None
+        tokens = [marking.fetch_batch(session, marker, u["id"], 1, clock())["tasks"][0]["token"] for u in units]
+    ids.update(mark_exam=exam["id"], marking_unit=units[0]["id"], marking_token=tokens[0],
+               marking_token2=tokens[1])
+    # The first unit's task is fetched again by the matrix (mA's row); free it here.
+    with session_scope(world.runtime.session_factory) as session:
+        session.execute(update(MarkingTask).where(MarkingTask.token == tokens[0])
+                        .values(leased_by=None, lease_expires_at=None))

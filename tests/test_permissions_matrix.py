@@ -80,6 +80,7 @@ def _fill(path: str, ids: dict[str, Any]) -> str:
               "slot_id": ids["slot"], "sha256": ids["sha"], "duty": "marker",
               "job_id": ids["print_job"], "file_no": 1, "batch_id": ids["scan_batch"], "page_id": ids["scan_page"],
               "district_id": ids["district"], "grade_id": ids["grade"], "subject": ids["subject"],
+              "unit_id": ids["marking_unit"], "token": ids["marking_token"],
               "user_id": ids["victim"] if path.startswith("/api/users/") else ids["sA"] if joint else ids["pA"]}
     return path.format(**values)
 
@@ -200,6 +201,7 @@ def owner_rows(ids: dict[str, Any]) -> list[Row]:
          {"admin": 200, "saA": 200, "saB": 404}),
         *print_rows(ids),
         *scan_rows(ids),
+        *marking_rows(ids),
     ]
 
 
@@ -256,6 +258,23 @@ def scan_rows(ids: dict[str, Any]) -> list[Row]:
     ]
 
 
+def marking_rows(ids: dict[str, Any]) -> list[Row]:
+    """Online marking on EM (tA's): the exam's managers set units up, watch progress, arbitrate and
+    handle problems; its marker (mA) fetches and marks; markers never manage, managers never mark."""
+    em, unit, token, token2 = ids["mark_exam"], ids["marking_unit"], ids["marking_token"], ids["marking_token2"]
+    none = {"tA2": 404, "rA": 404, "tB": 404}
+    return [
+        ("POST", f"/api/exams/{em}/marking/units", {"mode": "double"}, {"admin": 201, "tA": 201, "mA": 404, **none}),
+        ("GET", f"/api/exams/{em}/marking", None, {"admin": 200, "tA": 200, "mA": 200, **none}),
+        ("POST", f"/api/marking/units/{unit}/batch", {"n": 1}, {"admin": 403, "tA": 403, "mA": 200, **none}),
+        ("POST", f"/api/marking/tasks/{token}/mark", {"score": 1}, {"admin": 403, "tA": 403, "mA": 200, **none}),
+        ("POST", f"/api/marking/tasks/{token2}/problem", {"reason": "字迹 unreadable"},
+         {"admin": 403, "tA": 403, "mA": 200, **none}),
+        # The admin (who manages EM, so leads its marking) sends it back; tA's same move is then a 409.
+        ("POST", f"/api/marking/tasks/{token2}/release", None, {"admin": 200, "tA": 409, "mA": 403, **none}),
+    ]
+
+
 FILES = "__files__"  # an owner row body sent as a multipart upload
 SCANS = "__scans__"  # an owner row body sent as a scan upload
 
@@ -287,6 +306,7 @@ def _template(url: str, ids: dict[str, Any]) -> str:
     known.setdefault("1", "file_no")
     known.update({duty.value: "duty" for duty in ExamDuty})
     known.update({"math": "subject", "physics": "subject"})
+    known.update({ids[k]: "token" for k in ("marking_token", "marking_token2")})
     parts = []
     for part in url.split("?")[0].split("/"):
         parts.append("{}" if part in known else part)
@@ -325,7 +345,7 @@ def test_lists_show_only_what_each_user_may_see(perm: PermWorld) -> None:
         return {e["id"] for e in perm.world.ok("GET", "/api/exams", who)}
 
     assert exam_ids("pA") == {ids["exam"]} and exam_ids("pA2") == set() and exam_ids("tB") == set()
-    assert exam_ids("tA") == {ids["exam"]} and exam_ids("sB") == set()
+    assert exam_ids("tA") == {ids["exam"], ids["mark_exam"]} and exam_ids("sB") == set()
 
     def found(who: str) -> set[int]:
         return {i["id"] for i in perm.world.ok("GET", "/api/items?limit=500", who)["items"]}
