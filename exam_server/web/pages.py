@@ -80,6 +80,8 @@ TEACHER_PAGES: Final[tuple[tuple[str, str, str], ...]] = (
     ("exams", "teacher_exams.html", "nav_exams"),
     # Scanned answer sheets: a page of its own (also for exam-centre staff, so not teacher.js's guard).
     ("scans", "teacher_scans.html", "nav_scans"),
+    # Online marking: also the landing page of marker accounts (marking.js checks the role).
+    ("marking", "teacher_marking.html", "nav_marking"),
 )
 
 

@@ -121,11 +121,12 @@ function api(method, path, body) {
 }
 
 /* The landing page of a role: admins of a district or school /admin, teaching staff /teacher,
-   exam-centre staff /centre/print, everyone else /student. */
+   exam-centre staff /centre/print, markers /teacher/marking, everyone else /student. */
 function homeFor(user) {
   var role = user && user.role;
   if (["admin", "school_admin"].indexOf(role) >= 0) { return "/admin"; }
   if (role === "centre_staff") { return "/centre"; }
+  if (role === "marker") { return "/teacher/marking"; }
   return ["teacher", "reviewer"].indexOf(role) >= 0 ? "/teacher" : "/student";
 }
 

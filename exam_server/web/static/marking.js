@@ -1,0 +1,150 @@
+/* Online marking: one anonymous answer at a time with the question, reference answer and rubric.
+   Keyboard: type the score (or one mark per criterion, Tab between them), Enter submits and shows
+   the next answer; P (outside a field) flags a problem script. The API decides everything. */
+"use strict";
+
+(function () {
+  var ROLES = ["marker", "teacher", "reviewer", "admin"];
+  var BATCH = 10;
+  var auth = Auth.load();
+  if (!auth) { goToLogin(); return; }
+  if (ROLES.indexOf(auth.user && auth.user.role) < 0) { location.href = homeFor(auth.user); return; }
+  showUserName();
+  document.getElementById("logout").addEventListener("click", signOut);
+
+  var $ = function (id) { return document.getElementById(id); };
+  var tasks = [];
+  var unit = null;
+  var shownAt = 0;
+
+  function say(message) { $("page-notice").textContent = message; $("page-notice").hidden = !message; }
+
+  function errorText(result) {
+    var data = result && result.data;
+    var known = data && data.error && T["error_" + data.error];
+    var detail = data && data.detail ? (typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail)) : "";
+    if (known) { return known + (detail ? ": " + detail : ""); }
+    return detail || fmt("centre_http_error", { status: result ? result.status : "?" });
+  }
+
+  function failed(err) {
+    if (err instanceof AuthError) { goToLogin(); return; }
+    say(T.network_error);
+  }
+
+  function loadExams() {
+    api("GET", "/api/exams").then(function (result) {
+      if (!result.ok) { say(errorText(result)); return; }
+      $("marking-exam").replaceChildren.apply($("marking-exam"), result.data.map(function (exam) {
+        return el("option", { value: String(exam.id), text: exam.title });
+      }));
+      var wanted = new URLSearchParams(location.search).get("exam");
+      if (wanted) { $("marking-exam").value = wanted; }
+      loadUnits();
+    }).catch(failed);
+  }
+
+  function loadUnits() {
+    if (!$("marking-exam").value) { return; }
+    api("GET", "/api/exams/" + $("marking-exam").value + "/marking").then(function (result) {
+      if (!result.ok) { say(errorText(result)); return; }
+      var keep = $("marking-unit").value;
+      $("marking-unit").replaceChildren.apply($("marking-unit"), result.data.map(function (u) {
+        return el("option", { value: String(u.id), text: fmt("marking_unit_label", {
+          name: u.name, done: u.done, tasks: u.tasks, mine: u.my_marks }) });
+      }));
+      if (keep) { $("marking-unit").value = keep; }
+      if (!result.data.length) { say(T.marking_no_units); }
+    }).catch(failed);
+  }
+
+  function fetchBatch() {
+    say("");
+    var body = { n: BATCH, queue: $("marking-queue").value };
+    return api("POST", "/api/marking/units/" + $("marking-unit").value + "/batch", body).then(function (result) {
+      if (!result.ok) { say(errorText(result)); return; }
+      unit = result.data.unit;
+      tasks = result.data.tasks;
+      show();
+      loadUnits();
+    }).catch(failed);
+  }
+
+  function show() {
+    var task = tasks[0];
+    $("marking-task").hidden = !task;
+    if (!task) { $("marking-progress").textContent = T.marking_empty; return; }
+    $("marking-progress").textContent = fmt("marking_batch", { left: tasks.length, round: T["marking_round_" + task.round] || task.round });
+    $("marking-question").textContent = unit.name + " · " + (unit.score_step >= 0.01 ? fmt("marking_points", { points: unit.points, step: unit.score_step })
+      : fmt("marking_points_only", { points: unit.points })) + " — " + (unit.stem || "");
+    $("marking-answer").textContent = task.response === null || task.response === undefined
+      ? fmt("marking_crop", { id: task.crop_id }) : String(task.response);
+    $("marking-reference").textContent = unit.reference_answer || "—";
+    $("marking-rubric").textContent = unit.rubric || "";
+    $("marking-problem-note").hidden = !task.problem;
+    $("marking-problem-note").textContent = task.problem ? fmt("marking_flagged", { reason: task.problem }) : "";
+    var criteria = unit.criteria || [];
+    $("marking-criteria").replaceChildren.apply($("marking-criteria"), criteria.map(function (c, i) {
+      var id = "marking-criterion-" + i;
+      return el("div", { class: "criterion" }, [
+        el("label", { for: id, text: c.name + " (0–" + c.max_points + ")" }),
+        el("input", { id: id, inputmode: "decimal", autocomplete: "off", "data-criterion": String(i) })]);
+    }));
+    $("marking-score").hidden = criteria.length > 0;
+    $("marking-score-label").hidden = criteria.length > 0;
+    $("marking-score").value = "";
+    shownAt = Date.now();
+    var first = criteria.length ? $("marking-criterion-0") : $("marking-score");
+    first.focus();
+  }
+
+  function submit(event) {
+    event.preventDefault();
+    var task = tasks[0];
+    if (!task) { return; }
+    var body = { seconds: Math.round((Date.now() - shownAt) / 1000) };
+    var inputs = Array.prototype.slice.call($("marking-criteria").querySelectorAll("input"));
+    if (inputs.length) {
+      body.criteria = inputs.map(function (input) { return Number(input.value.trim()); });
+    } else {
+      if (!$("marking-score").value.trim()) { $("marking-score").focus(); return; }
+      body.score = Number($("marking-score").value.trim());
+    }
+    $("marking-submit").disabled = true;
+    api("POST", "/api/marking/tasks/" + task.token + "/mark", body).then(function (result) {
+      $("marking-submit").disabled = false;
+      if (!result.ok) {
+        say(errorText(result));
+        if (result.status === 409) { tasks.shift(); next(); }
+        return;
+      }
+      say("");
+      tasks.shift();
+      next();
+    }).catch(function (err) { $("marking-submit").disabled = false; failed(err); });
+  }
+
+  function next() { if (tasks.length) { show(); } else { fetchBatch(); } }
+
+  function flag() {
+    var task = tasks[0];
+    if (!task) { return; }
+    var reason = window.prompt(T.marking_problem_reason, "");
+    if (!reason || !reason.trim()) { return; }
+    api("POST", "/api/marking/tasks/" + task.token + "/problem", { reason: reason.trim() }).then(function (result) {
+      if (!result.ok) { say(errorText(result)); return; }
+      tasks.shift();
+      next();
+    }).catch(failed);
+  }
+
+  $("marking-exam").addEventListener("change", loadUnits);
+  $("marking-pick").addEventListener("submit", function (event) { event.preventDefault(); fetchBatch(); });
+  $("marking-form").addEventListener("submit", submit);
+  $("marking-flag").addEventListener("click", flag);
+  document.addEventListener("keydown", function (event) {
+    var typing = event.target && ["INPUT", "SELECT", "TEXTAREA"].indexOf(event.target.tagName) >= 0;
+    if (!typing && (event.key === "p" || event.key === "P") && tasks.length) { event.preventDefault(); flag(); }
+  });
+  loadExams();
+}());
