@@ -60,9 +60,9 @@ def test_the_student_copy_shows_numbered_items_options_sections_and_no_keys() ->
         assert words in shown, words
     for secret in ("答案", "Key", "REFERENCE-ANSWER-TEXT", "RUBRIC-TEXT", "北京", "因为"):
         assert secret not in shown
-    assert "x^2 = 4" in shown, "a formula prints as its LaTeX source (matplotlib is not installed)"
+    assert "x^2" not in shown, "the formula is typeset, not printed as its source"
     assert any(embedded for _, embedded in embedded_fonts(pdf)), "the CJK font is embedded"
-    assert len(images_on(pdf, 0)) == 1, "the picture from the media store"
+    assert len(images_on(pdf, 0)) == 2, "the picture from the media store and the typeset formula"
 
 
 def test_the_teachers_copy_shows_keys_reference_answers_and_explanations() -> None:
@@ -103,3 +103,13 @@ def test_a3_is_landscape_in_two_columns_with_page_numbers_over_several_pages() -
 def test_a_missing_picture_prints_its_name() -> None:
     shown = text(_pdf(media=lambda sha: None))
     assert "missing picture: 图一" in shown
+
+
+def test_a_formula_mathtext_cannot_typeset_prints_as_its_source() -> None:
+    from exam_server.printing import formulas
+    from exam_server.printing.paper_pdf import rich
+
+    assert formulas.render(r"\frac{1}{2} + \sqrt{x}") is not None
+    assert formulas.render(r"\frac{1}{") is None
+    assert "Courier" in rich(r"an unfinished $\frac{1}{$ formula")
+    assert "<img" in rich(r"a half: $\frac{1}{2}$")

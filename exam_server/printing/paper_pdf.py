@@ -7,8 +7,9 @@ view (``paper_student_view``, or ``variant_view`` of it), the keys and a media l
   the view's order; options labelled A B C ... (a variant's own labels when it has them).
 * Pictures: a stem refers to them as ``![alt](media:NAME)``, ``NAME`` being one of the slot's
   ``media`` (name, sha256); the bytes come from ``media(sha256)`` (the file store).
-* Formulas (LaTeX between ``$...$``, ``$$...$$``, ``\\(...\\)`` or ``\\[...\\]``) are printed as
-  their LaTeX source in a monospace font: matplotlib (mathtext) is not installed here.
+* Formulas (LaTeX between ``$...$``, ``$$...$$``, ``\\(...\\)`` or ``\\[...\\]``) are typeset by
+  matplotlib's mathtext (``exam_server/printing/formulas.py``) and placed inline on the baseline;
+  one it cannot typeset prints as its LaTeX source in a monospace font.
 * Blanks ``[[n]]`` print as a numbered underline, "(n)" on the line."""
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, Image, KeepTogether, PageTemplate, Paragraph, Spacer
+
+from exam_server.printing import formulas
 
 MONO = "Courier"
 KEY_COLOUR = Color(0.75, 0.0, 0.0)
@@ -104,11 +107,19 @@ def rich(text: str) -> str:
     pos = 0
     for match in _MATH.finditer(text):
         out.append(_plain(text[pos:match.start()]))
-        formula = next(g for g in match.groups() if g is not None)
-        out.append(f'<font name="{MONO}">{escape(formula.strip())}</font>')
+        formula = next(g for g in match.groups() if g is not None).strip()
+        out.append(_formula(formula))
         pos = match.end()
     out.append(_plain(text[pos:]))
     return "".join(out)
+
+
+def _formula(latex: str) -> str:
+    drawn = formulas.render(latex)
+    if drawn is None:
+        return f'<font name="{MONO}">{escape(latex)}</font>'
+    return (f'<img src="{escape(str(drawn.path))}" width="{drawn.width:.2f}" height="{drawn.height:.2f}" '
+            f'valign="{-drawn.depth:.2f}"/>')
 
 
 def _plain(text: str) -> str:
