@@ -86,10 +86,10 @@ def correct(case: Case, reading: OcrReading) -> bool:
 
 
 def choose_threshold(cases: list[Case], readings: list[OcrReading]) -> float:
-    """Lowest threshold (on a 0.001 grid, at least 0.5) above every wrong reading of the split."""
+    """Lowest threshold (on a 0.0001 grid, at least 0.5) above every wrong reading of the split."""
     worst = max((r.confidence for c, r in zip(cases, readings, strict=True)
                  if r.status is ReadingStatus.READ and not correct(c, r)), default=0.0)
-    return max(0.5, min(1.0, round(math.floor(worst / 0.001 + 1) * 0.001, 3)))
+    return max(0.5, min(1.0, round(math.floor(worst / 0.0001 + 1) * 0.0001, 4)))
 
 
 def stock_reader(path: str) -> Any:

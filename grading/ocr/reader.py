@@ -149,7 +149,8 @@ def find_ink(inner: GreyImage) -> Ink:
     mask = (inner < paper - max(50.0, 0.3 * paper)).astype(np.uint8)
     count, _labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     min_area = max(6, int(0.0006 * h * w))
-    min_extent = max(3, h // 12)
+    min_extent = max(3, h // 20)  # a printed decimal point
+    stroke = max(3, h // 12)  # at least one piece this big, or the box is blank (dust, a stray dot)
     keep = np.zeros(count, dtype=bool)
     boxes: list[Box] = []
     for i in range(1, count):
@@ -157,7 +158,7 @@ def find_ink(inner: GreyImage) -> Ink:
         if area >= min_area and max(cw, ch) >= min_extent:
             keep[i] = True
             boxes.append((x, y, x + cw, y + ch))
-    if not keep.any():
+    if not any(max(b[2] - b[0], b[3] - b[1]) >= stroke for b in boxes):
         return Ink(np.zeros_like(mask, dtype=bool), 0.0, None)
     kept = keep[_labels]
     ys, xs = np.nonzero(kept)
@@ -194,7 +195,7 @@ def _to_batch(canvas: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     ch, cw = canvas.shape
     out_w = min(MAX_WIDTH, max(8, int(round(cw * REC_HEIGHT / ch))))
     resized = cv2.resize(canvas, (out_w, REC_HEIGHT), interpolation=cv2.INTER_AREA)
-    width = max(out_w + 16, 4 * REC_HEIGHT)
+    width = max(out_w + 16, 2 * REC_HEIGHT)
     padded = np.full((REC_HEIGHT, width), 255.0, dtype=np.float32)
     padded[:, 8:8 + out_w] = resized
     norm = padded / 127.5 - 1.0
@@ -333,19 +334,41 @@ def ctc_greedy(probs: npt.NDArray[np.float32], characters: list[str],
 # ---------------------------------------------------------------- public reading
 
 
-MAX_GROUPS = 60  # more ink pieces than this is not one short answer: read it as written only
+MAX_GROUPS = 40  # more ink groups than this is not a number: no per-digit reading
 DISAGREE_FACTOR = 0.5  # confidence multiplier when the two layouts read differently
-LENGTH_FACTOR = 0.5  # ... when a number's digit count differs from the ink groups counted
+LENGTH_FACTOR = 0.5  # ... when a number's digits or points differ from the ink groups and dots counted
 
 
 @dataclass(frozen=True)
 class Prepared:
     batch: npt.NDArray[np.float32]  # (2, 3, 48, w): as written, re-spaced
     groups: int  # ink groups at least 40 % as tall as the tallest: about one per digit
-    dots: int  # smaller groups: decimal points (or specks)
+    dots: int  # small groups placed like a decimal point (see count_points)
+    glyphs: npt.NDArray[np.float32] | None = None  # (groups, 3, 48, w): each tall group alone (numbers only)
 
 
-def prepare(crop: Any) -> Prepared | OcrReading:
+def glyph_inputs(inner: GreyImage, ink: Ink, groups: list[Box], margin: float = 0.25) -> npt.NDArray[np.float32]:
+    """Each group alone on white, at its height within the whole ink box, one batch row each."""
+    assert ink.box is not None
+    _x0, y0, _x1, y1 = ink.box
+    height = y1 - y0
+    clean = _stretch(inner[y0:y1])
+    clean[~ink.mask[y0:y1]] = 255.0
+    pad = max(2, int(round(margin * height)))
+    scaled: list[npt.NDArray[np.float32]] = []
+    for gx0, _gy0, gx1, _gy1 in groups:
+        canvas = np.full((height + 2 * pad, gx1 - gx0 + 2 * pad), 255.0, np.float32)
+        canvas[pad:pad + height, pad:pad + gx1 - gx0] = clean[:, gx0:gx1]
+        out_w = min(MAX_WIDTH, max(8, int(round(canvas.shape[1] * REC_HEIGHT / canvas.shape[0]))))
+        scaled.append(cv2.resize(canvas, (out_w, REC_HEIGHT), interpolation=cv2.INTER_AREA).astype(np.float32))
+    width = max(64, max(g.shape[1] for g in scaled) + 16)
+    batch = np.ones((len(scaled), 3, REC_HEIGHT, width), dtype=np.float32)
+    for i, g in enumerate(scaled):
+        batch[i, :, :, 8:8 + g.shape[1]] = g / 127.5 - 1.0
+    return batch
+
+
+def prepare(crop: Any, digits: bool = False) -> Prepared | OcrReading:
     """Model inputs for an inked crop; a BLANK or FAILED reading otherwise."""
     grey = to_grey(crop)
     if isinstance(grey, OcrReading):
@@ -361,13 +384,80 @@ def prepare(crop: Any) -> Prepared | OcrReading:
     batch[0, :, :, :written.shape[3]] = written[0]
     batch[1, :, :, :spaced.shape[3]] = spaced[0]
     tallest = max(g[3] - g[1] for g in ink.groups)
-    tall = sum(1 for g in ink.groups if g[3] - g[1] >= 0.4 * tallest)
-    return Prepared(batch, tall, len(ink.groups) - tall)
+    tall = [g for g in ink.groups if g[3] - g[1] >= 0.4 * tallest]
+    glyphs = glyph_inputs(inner, ink, tall) if digits and len(tall) <= MAX_GROUPS else None
+    return Prepared(batch, len(tall), count_points(ink.groups, tall), glyphs)
+
+
+def count_points(groups: tuple[Box, ...], tall: list[Box]) -> int:
+    """Small groups that could be a decimal point: low on the line (centre in the bottom 40 % of the
+    digits' band), between the first and the last digit. A fragment of a broken stroke up in the line,
+    or a speck before or after the number, is not one."""
+    if len(tall) < 2:
+        return 0
+    top, bottom = min(g[1] for g in tall), max(g[3] for g in tall)
+    left, right = tall[0][2], tall[-1][0]
+    size = 0.35 * (bottom - top)
+    count = 0
+    for g in groups:
+        if g in tall or g[2] - g[0] > size or g[3] - g[1] > size:
+            continue
+        cx, cy = (g[0] + g[2]) / 2, (g[1] + g[3]) / 2
+        if left <= cx <= right and cy >= bottom - 0.4 * (bottom - top):
+            count += 1
+    return count
+
+
+Decoded = tuple[str, tuple[float, ...]]
+
+
+def vote_digits(views: list[Decoded], glyphs: list[Decoded], groups: int, dots: int = 0) -> Decoded | None:
+    """Per-position majority over the readings whose digit count equals the ink groups (the layouts
+    as written and re-spaced, and the groups read one by one). A character's confidence is the best
+    agreeing view's confidence times the share of views that agree. None when some position has no
+    usable view. Decimal points are kept from the first view with the right digit count and as many
+    points as dot-like ink groups (``dots``), else from the first view with the right digit count."""
+    columns: list[list[tuple[str, float]]] = [[] for _ in range(groups)]
+    point_source: Decoded | None = None
+    for text, confs in views:
+        pairs = [(ch, c) for ch, c in zip(text, confs, strict=True) if ch != "."]
+        if len(pairs) == groups:
+            if point_source is None or (point_source[0].count(".") != dots and text.count(".") == dots):
+                point_source = (text, confs)
+            for i, pair in enumerate(pairs):
+                columns[i].append(pair)
+    if len(glyphs) == groups:
+        for i, (text, confs) in enumerate(glyphs):
+            if len(text) == 1 and text != ".":
+                columns[i].append((text, confs[0]))
+    chosen: list[tuple[str, float]] = []
+    for column in columns:
+        if not column:
+            return None
+        counts: dict[str, int] = {}
+        for ch, _c in column:
+            counts[ch] = counts.get(ch, 0) + 1
+        best = max(counts, key=lambda ch: (counts[ch], ch == column[0][0]))  # ties: the first view
+        agree = max(c for ch, c in column if ch == best)
+        chosen.append((best, agree * counts[best] / len(column)))
+    text_out: list[str] = []
+    confs_out: list[float] = []
+    points = iter(chosen)
+    source_text, source_confs = point_source or ("x" * groups, (1.0,) * groups)
+    for ch, point_conf in zip(source_text, source_confs, strict=True):
+        if ch == ".":
+            text_out.append(".")
+            confs_out.append(point_conf)
+        else:
+            digit, conf = next(points)
+            text_out.append(digit)
+            confs_out.append(conf)
+    return "".join(text_out), tuple(round(c, 5) for c in confs_out)
 
 
 def _read(crop: Any, digits: bool, model: RecModel | None) -> OcrReading:
     try:
-        prepared = prepare(crop)
+        prepared = prepare(crop, digits)
     except Exception as exc:  # a crop our checks did not foresee
         return failed(RouteReason.CORRUPT_CROP, f"crop: {type(exc).__name__}: {exc}")
     if isinstance(prepared, OcrReading):
@@ -378,23 +468,37 @@ def _read(crop: Any, digits: bool, model: RecModel | None) -> OcrReading:
         allowed = rec.digit_classes if digits else None
         as_written = ctc_greedy(probs[0], rec.characters, allowed)
         spaced = ctc_greedy(probs[1], rec.characters, allowed)
+        glyphs: list[Decoded] = []
+        if prepared.glyphs is not None:
+            glyphs = [ctc_greedy(p, rec.characters, allowed) for p in rec.probabilities(prepared.glyphs)]
     except Exception as exc:
         return failed(RouteReason.MODEL_FAILURE, f"recogniser: {type(exc).__name__}: {exc}")
-    # Digits are read from the re-spaced layout (fewer dropped or merged characters); text as written
-    # (joined-up letters must stay joined). The other layout checks it.
-    text, confs = spaced if digits else as_written
-    other = as_written[0] if digits else spaced[0]
-    confidence = float(np.prod(confs)) if confs else 0.0
     checks: list[str] = []
-    if other != text:
-        confidence *= DISAGREE_FACTOR
-        checks.append(f"layouts disagree: {text!r} / {other!r}")
     if digits:
+        # Numbers: a vote per digit between the re-spaced layout, the layout as written and the
+        # digits read one by one; the vote share lowers the confidence of a contested digit.
+        voted = vote_digits([spaced, as_written], glyphs, prepared.groups, prepared.dots)
+        text, confs = voted if voted is not None else spaced
+        confidence = float(np.prod(confs)) if confs else 0.0
+        if voted is None and as_written[0] != spaced[0]:
+            confidence *= DISAGREE_FACTOR
+            checks.append(f"layouts disagree: {spaced[0]!r} / {as_written[0]!r}")
+        elif voted is not None and min(confs, default=1.0) < 0.99 * max(confs, default=1.0) and \
+                len({spaced[0], as_written[0], text}) > 1:
+            checks.append(f"digits voted: {text!r} from {spaced[0]!r} / {as_written[0]!r} / "
+                          f"{''.join(g[0] or '?' for g in glyphs)!r}")
         n_digits, n_points = len(text.replace(".", "")), text.count(".")
-        if n_digits != prepared.groups or n_points > prepared.dots:
+        if n_digits != prepared.groups or n_points != prepared.dots:
             confidence *= LENGTH_FACTOR
             checks.append(f"{n_digits} digit(s) and {n_points} point(s) read, {prepared.groups} ink "
                           f"group(s) and {prepared.dots} dot(s) seen")
+    else:
+        # Text is read as written (joined-up letters must stay joined); the re-spaced layout checks it.
+        text, confs = as_written
+        confidence = float(np.prod(confs)) if confs else 0.0
+        if spaced[0] != text:
+            confidence *= DISAGREE_FACTOR
+            checks.append(f"layouts disagree: {text!r} / {spaced[0]!r}")
     return OcrReading(text, round(confidence, 5), confs, detail="; ".join(checks))
 
 

@@ -226,3 +226,36 @@ def test_model_file_ships_in_the_rapidocr_wheel() -> None:
     path = reader.packaged_model_path()
     assert path.name == "PP-OCRv6_rec_small.onnx"
     assert path.stat().st_size > 10_000_000
+
+
+# ---------------------------------------------------------------- the per-digit vote
+
+
+def dec(text: str, conf: float = 0.99) -> tuple[str, tuple[float, ...]]:
+    return text, tuple(conf for _ in text)
+
+
+@pytest.mark.parametrize(
+    ("spaced", "written", "glyphs", "groups", "dots", "expected"),
+    [
+        ("114", "114", "114", 3, 0, "114"),  # unanimous
+        ("115", "114", "114", 3, 0, "114"),  # the digits read one by one break the tie
+        ("11", "114", "114", 3, 0, "114"),  # a dropped digit in one layout: the others still vote
+        ("1114", "114", "1?4", 3, 0, "114"),  # an unreadable glyph ('?' = not one digit) just does not vote
+        ("7.5", "75", "75", 2, 1, "7.5"),  # the point comes from a layout whose points match the dots seen
+        ("75", "7.5", "75", 2, 1, "7.5"),
+        ("7.5", "75", "75", 2, 0, "75"),  # no dot-like ink: the layout without a point wins
+        ("11", "11", "1", 3, 0, None),  # nothing usable for some position
+    ],
+)
+def test_vote_digits(spaced: str, written: str, glyphs: str, groups: int, dots: int, expected: str | None) -> None:
+    glyph_reads = [dec("" if g == "?" else g) for g in glyphs]
+    voted = reader.vote_digits([dec(spaced), dec(written)], glyph_reads, groups, dots)
+    assert (voted[0] if voted else None) == expected
+
+
+def test_contested_digit_loses_confidence() -> None:
+    voted = reader.vote_digits([dec("115"), dec("114")], [dec("1"), dec("1"), dec("4")], 3)
+    assert voted is not None
+    assert voted[1][:2] == (0.99, 0.99)
+    assert voted[1][2] == pytest.approx(0.99 * 2 / 3, abs=1e-4)
