@@ -120,6 +120,16 @@ function api(method, path, body) {
   }
 }
 
+/* What a person reads for a failed API answer: the localised text of its stable error code
+   (locales' "error_<code>"), then the server's detail; the HTTP status when there is neither. */
+function apiErrorText(result) {
+  var data = result && result.data;
+  var known = data && data.error && T["error_" + data.error];
+  var detail = data && data.detail ? (typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail)) : "";
+  if (known) { return known + (detail ? ": " + detail : ""); }
+  return detail || fmt("centre_http_error", { status: result ? result.status : "?" });
+}
+
 /* The landing page of a role: admins of a district or school /admin, teaching staff /teacher,
    exam-centre staff /centre/print, markers /teacher/marking, everyone else /student. */
 function homeFor(user) {

@@ -19,13 +19,7 @@
 
   function say(message) { $("page-notice").textContent = message; $("page-notice").hidden = !message; }
 
-  function errorText(result) {
-    var data = result && result.data;
-    var known = data && data.error && T["error_" + data.error];
-    var detail = data && data.detail ? (typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail)) : "";
-    if (known) { return known + (detail ? ": " + detail : ""); }
-    return detail || fmt("centre_http_error", { status: result ? result.status : "?" });
-  }
+  var errorText = apiErrorText;
 
   function failed(err) {
     if (err instanceof AuthError) { goToLogin(); return; }
