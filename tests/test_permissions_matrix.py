@@ -192,6 +192,8 @@ def owner_rows(ids: dict[str, Any]) -> list[Row]:
         ("GET", f"/api/attempts/{a}/result", None, {"sA": 403, "admin": 200, "tA": 200, "saA": 200, "*": 404}),
         ("POST", f"/api/attempts/{a}/submit", None, {"sA": 200, "sB": 404, "*": 403}),
         ("POST", f"/api/exams/{e}/release", None, {"admin": 200, "tA": 200, "saA": 403, "*": 404}),
+        ("POST", f"/api/exams/{e}/regrade?dry_run=true", None, {"admin": 200, "tA": 200, "saA": 403, "*": 404}),
+        ("POST", f"/api/exams/{e}/regrade?dry_run=false", None, {"admin": 200, "tA": 200, "saA": 403, "*": 404}),
         ("GET", f"/api/attempts/{a}/result", None, {"sA": 200, "admin": 200, "tA": 200, "saA": 200, "*": 404}),
         # Accounts: only user managers end another account's sessions (the victim is no caller).
         # A school admin manages their school's accounts (the victim is a student of school A).

@@ -1,13 +1,14 @@
 """Exams: scheduling (staff), listing, releasing results, and the results table."""
 
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from exam_server.deps import RuntimeDep, SchedulerDep, SessionDep, SignedInDep, atomic
-from exam_server.services import attempts, exams
+from exam_server.services import attempts, exams, regrade
 from models import Attempt, Exam, ExamCandidate, ExamDuty, Role, User
 
 router = APIRouter(prefix="/api/exams", tags=["exams"])
@@ -122,6 +123,20 @@ def results(exam_id: int, user: SchedulerDep, session: SessionDep) -> list[Resul
                   finish_reason=a.finish_reason if a else None)
         for u, a in rows
     ]
+
+
+@router.post("/{exam_id}/regrade")
+@atomic
+def regrade_exam(exam_id: int, user: SchedulerDep, runtime: RuntimeDep, session: SessionDep,
+                 dry_run: bool = True) -> dict[str, Any]:
+    """Re-score every finished attempt with the latest version of each item (after a key or rule
+    fix). ``dry_run`` (the default) only lists what would change: per attempt and slot the old and
+    new fraction and score, and the old and new total. Slots marked by a person are never touched."""
+    exam = exams.managed_exam(session, user, exam_id)
+    report = regrade.regrade_exam(session, exam.id, user, dry_run, runtime.clock())
+    if not dry_run:
+        runtime.paper_views.pop(exam.paper_id, None)
+    return report.as_dict()
 
 
 class StaffIn(BaseModel):

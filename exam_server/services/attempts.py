@@ -298,19 +298,49 @@ def grade(session: Session, attempt_id: int, now: datetime) -> None:
     ]
     stored = session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt_id))
     answers = {a.slot_id: a for a in stored}
+    manual = manual_fractions(session, attempt_id)
     result = grading.score_attempt(slots, {slot_id: a.response for slot_id, a in answers.items()})
+    scores: dict[int, float | None] = {}
     for slot_score in result.slots:
         answer = answers.get(slot_score.slot_id)
+        if slot_score.slot_id in manual:  # a person's mark wins over the machine, whatever arrives later
+            fraction = manual[slot_score.slot_id]
+            scores[slot_score.slot_id] = round(fraction * slot_score.points, 4)
+            if answer is not None:
+                answer.fraction, answer.grading_state = fraction, grading.GradingState.GRADED
+            continue
+        scores[slot_score.slot_id] = slot_score.score
         if answer is not None:
             answer.fraction = slot_score.outcome.fraction
             answer.grading_state = slot_score.outcome.state
             answer.feedback = slot_score.outcome.feedback
-    attempt.score, attempt.max_score = result.auto_score, result.max_score
-    attempt.needs_manual_grading = result.needs_manual
-    if not result.needs_manual:
+    pending = any(score is None for score in scores.values())
+    total = round(sum(score for score in scores.values() if score is not None), 4)
+    if not manual:
+        total = result.auto_score
+    elif not pending:
+        total = max(total, 0.0) + 0.0  # as marking.recompute_total: the paper floored at 0 once complete
+    attempt.score, attempt.max_score = total, result.max_score
+    attempt.needs_manual_grading = pending
+    if not pending:
         attempt.state = AttemptState.GRADED
     _step(session, attempt_id, StepKind.AUTO_GRADED, now, data={
-        "score": result.auto_score, "max_score": result.max_score,
-        "slots": {str(s.slot_id): s.score for s in result.slots},
+        "score": total, "max_score": result.max_score,
+        "slots": {str(slot_id): score for slot_id, score in scores.items()},
+        "manual_slots": sorted(manual),
     })
     session.flush()
+
+
+def manual_fractions(session: Session, attempt_id: int) -> dict[int, float]:
+    """slot id -> the latest fraction a person gave (replayed from the MANUALLY_GRADED steps)."""
+    steps = session.scalars(
+        select(AttemptStep).where(AttemptStep.attempt_id == attempt_id, AttemptStep.kind == StepKind.MANUALLY_GRADED,
+                                  AttemptStep.slot_id.is_not(None))
+        .order_by(AttemptStep.id))
+    out: dict[int, float] = {}
+    for step in steps:
+        fraction = (step.data or {}).get("fraction")
+        if step.slot_id is not None and isinstance(fraction, int | float) and not isinstance(fraction, bool):
+            out[step.slot_id] = float(fraction)
+    return out
