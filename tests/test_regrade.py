@@ -8,7 +8,19 @@ from support import ITEMS, PASSWORD, World
 
 from exam_server.db import session_scope
 from exam_server.services import attempts
-from models import Attempt, AttemptAnswer, AttemptState, AttemptStep, AuditEvent, PaperSlot, StepKind
+from exam_server.services.scan_apply import apply_page
+from models import (
+    AnswerCrop,
+    Attempt,
+    AttemptAnswer,
+    AttemptState,
+    AttemptStep,
+    AuditEvent,
+    PaperSlot,
+    ScanBatch,
+    ScanPage,
+    StepKind,
+)
 
 ESSAY = 5  # the essay slot (10 points); slot 0 is a 2-point single choice keyed "B"
 
@@ -72,6 +84,36 @@ def test_grading_again_keeps_the_manual_mark(world: World) -> None:
     after = _state(world)
     assert after["attempts"][0] == (a1, AttemptState.GRADED, 8.0, False), "the marked essay's 6 points survive"
     assert after["fractions"] == before["fractions"]
+
+
+def test_a_later_scanned_page_keeps_the_marked_crop(world: World) -> None:
+    """A page applied after the essay's crop was marked: graded again, the mark and the total stay."""
+    w = world
+    a1 = _sit(w, "s1", "A", "first essay")  # wrong on slot 0 online; the scanned sheet says B
+    _mark_essay(w, 6)
+    now = w.clock()
+    with session_scope(w.runtime.session_factory) as session:
+        attempt = session.get(Attempt, a1)
+        assert attempt is not None and attempt.score == 6.0
+        batch = ScanBatch(exam_id=w.ids["exam"], uploaded_by=attempt.user_id, status="running", input_dir="-",
+                          created_at=now)
+        session.add(batch)
+        session.flush()
+        pages = [ScanPage(batch_id=batch.id, exam_id=w.ids["exam"], content_hash=str(n) * 64, source=f"p#{n}",
+                          status="read", created_at=now,
+                          reading={"fields": {"1": {"kind": "single", "value": "B"}}, "crops": []})
+                 for n in (1, 2)]
+        session.add_all(pages)
+        session.flush()
+        session.add(AnswerCrop(exam_id=w.ids["exam"], user_id=attempt.user_id, slot_id=w.ids["slots"][ESSAY],
+                               scan_page_id=pages[0].id, region_id="essay", kind="subjective",
+                               image_sha256="0" * 64, created_at=now))
+        session.flush()
+        assert apply_page(session, pages[1], attempt.user_id, None, now) == []
+        session.refresh(attempt)
+        assert (attempt.state, attempt.score, attempt.needs_manual_grading) == (AttemptState.GRADED, 8.0, False)
+        essay = session.get(AttemptAnswer, (a1, w.ids["slots"][ESSAY]))
+        assert essay is not None and essay.fraction == 0.6
 
 
 def test_regrade_dry_run_equals_the_real_run(world: World) -> None:

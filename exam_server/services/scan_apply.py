@@ -282,8 +282,10 @@ def apply_page(session: Session, page: ScanPage, user_id: int, actor_id: int | N
     page.user_id, page.status = user_id, (RESOLVED if page.resolved_by is not None else READ)
     session.flush()
     attempts.grade(session, attempt.id, now)
-    if session.scalar(select(AnswerCrop.id).where(AnswerCrop.exam_id == exam.id, AnswerCrop.user_id == user_id)
-                      .limit(1)) is not None:
+    marked = attempts.manual_fractions(session, attempt.id)  # a crop a person has marked waits no more
+    crop_slots = session.scalars(select(AnswerCrop.slot_id).where(AnswerCrop.exam_id == exam.id,
+                                                                  AnswerCrop.user_id == user_id)).all()
+    if any(slot_id is None or slot_id not in marked for slot_id in crop_slots):
         attempt.needs_manual_grading = True
         attempt.state = AttemptState.SUBMITTED  # crops wait for a marker
     session.flush()
