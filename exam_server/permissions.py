@@ -68,10 +68,11 @@ class Cap(StrEnum):
     RUN_CENTRE = "run_centre"  # sites, rooms, joint-exam logistics (seats, numbers, attendance)
     SCAN_SHEETS = "scan_sheets"  # upload scanned answer sheets, resolve the exception queue
     MARK_ANSWERS = "mark_answers"  # online marking (网上阅卷): units, batches, marks, progress
+    PROCTOR_EXAMS = "proctor_exams"  # live proctor wall, proctor commands, review of flagged candidates
 
 
 _TEACHING = frozenset({Cap.SIGNED_IN, Cap.MANAGE_CLASSES, Cap.USE_BANK, Cap.BUILD_PAPERS, Cap.SCHEDULE_EXAMS,
-                       Cap.SCAN_SHEETS, Cap.MARK_ANSWERS})
+                       Cap.SCAN_SHEETS, Cap.MARK_ANSWERS, Cap.PROCTOR_EXAMS})
 
 GRANTS: dict[Role, frozenset[Cap]] = {
     Role.ADMIN: frozenset(Cap) - {Cap.SIT_EXAMS},
@@ -79,8 +80,9 @@ GRANTS: dict[Role, frozenset[Cap]] = {
     Role.REVIEWER: _TEACHING,
     Role.SCHOOL_ADMIN: frozenset({Cap.SIGNED_IN, Cap.MANAGE_CLASSES, Cap.MANAGE_ORG, Cap.MANAGE_USERS,
                                   Cap.SCHEDULE_EXAMS}),
-    Role.CENTRE_STAFF: frozenset({Cap.SIGNED_IN, Cap.PRINT_EXAMS, Cap.RUN_CENTRE, Cap.SCAN_SHEETS}),
-    Role.PROCTOR: frozenset({Cap.SIGNED_IN}),
+    Role.CENTRE_STAFF: frozenset({Cap.SIGNED_IN, Cap.PRINT_EXAMS, Cap.RUN_CENTRE, Cap.SCAN_SHEETS,
+                                  Cap.PROCTOR_EXAMS}),
+    Role.PROCTOR: frozenset({Cap.SIGNED_IN, Cap.PROCTOR_EXAMS}),
     Role.MARKER: frozenset({Cap.SIGNED_IN, Cap.MARK_ANSWERS}),
     Role.STUDENT: frozenset({Cap.SIGNED_IN, Cap.SIT_EXAMS}),
 }
@@ -383,3 +385,32 @@ def may_read_joint_audit(session: Session, user: User, exam: Exam) -> bool:
 def teacher_candidates_clause(user: User) -> ColumnElement[bool]:
     """A teacher's part of a joint exam: candidates of the classes they may see."""
     return ExamCandidate.class_id.in_(select(SchoolClass.id).where(classes_clause(user)))
+
+
+# ---- proctoring (智能监考) ------------------------------------------------------------------------
+#
+# A proctor watches the exams they are assigned to (exam_staff duty proctor), limited to their room
+# when the assignment names one. Whoever runs the exam (creator, organisers, district admins, the
+# managing centre staff) watches and reviews every room.
+
+def may_run_proctoring(session: Session, user: User, exam: Exam) -> bool:
+    """Change the exam's proctoring settings (weights, retention) and take final decisions."""
+    return may_manage_exam(session, user, exam) or may_run_joint_exam(session, user, exam)
+
+
+def proctor_rooms(session: Session, user: User, exam: Exam) -> frozenset[int | None] | None:
+    """The exam rooms this user may watch: ``None`` means every room; an empty set means none."""
+    if not role_may(user.role, Cap.PROCTOR_EXAMS) and not may_manage_exam(session, user, exam):
+        return frozenset()
+    if may_run_proctoring(session, user, exam):
+        return None
+    rooms = session.scalars(select(ExamStaff.exam_room_id).where(
+        ExamStaff.exam_id == exam.id, ExamStaff.user_id == user.id, ExamStaff.duty == ExamDuty.PROCTOR)).all()
+    if any(room is None for room in rooms):
+        return None
+    return frozenset(rooms)
+
+
+def may_proctor_room(session: Session, user: User, exam: Exam, exam_room_id: int | None) -> bool:
+    rooms = proctor_rooms(session, user, exam)
+    return rooms is None or exam_room_id in rooms

@@ -14,10 +14,28 @@ from models.marking import MarkingAssignment, MarkingMark, MarkingTask, MarkingU
 from models.org import District, Grade, Room, School, SchoolClass, Site, TeacherAssignment
 from models.paper import Paper, PaperSection, PaperSlot
 from models.printing import PrintJob
+from models.proctoring import (
+    EnrolledPhoto,
+    ProctorAction,
+    ProctorConsent,
+    ProctorEvent,
+    ProctorFlag,
+    ProctorFrame,
+    ProctorSession,
+    ProctorSettings,
+)
 from models.scanning import AnswerCrop, AnswerSheet, ScanBatch, ScanPage
 from models.user import ClassMembership, RefreshToken, User
 
 __all__ = [
+    "EnrolledPhoto",
+    "ProctorAction",
+    "ProctorConsent",
+    "ProctorEvent",
+    "ProctorFlag",
+    "ProctorFrame",
+    "ProctorSession",
+    "ProctorSettings",
     "MarkingAssignment",
     "MarkingMark",
     "MarkingTask",

@@ -1,5 +1,8 @@
-"""Proctoring over WebSocket: identity check, live events, flags, review.
+"""Proctoring over WebSocket: identity check, live events, flags, review (domain logic).
 
-Empty until the proctoring issue lands; the package exists so the layout and the import
-contracts are in place from the start.
+* :mod:`proctoring.protocol`: the versioned WebSocket messages (pydantic) and close codes.
+* :mod:`proctoring.session`: the state machine of one proctoring session.
+* :mod:`proctoring.bus`: the fan-out interface and channel names (implementations in the app).
+
+The endpoints, the Redis bus and the pages live in ``exam_server``; this package never imports it.
 """
