@@ -15,6 +15,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./var/exam.db"
     redis_url: str | None = None
     secret_key: str | None = None
+    # Proctoring evidence is encrypted at rest with this key (32 bytes, urlsafe base64); default: a key
+    # generated once into <data_dir>/evidence_key (exam_server/proctoring/evidence.py).
+    evidence_key: str | None = None
     data_dir: Path = Path("./var/data")
     access_token_minutes: int = Field(default=15, gt=0)
     # Long enough to outlive an exam: sessions must never expire mid-exam.
