@@ -38,6 +38,7 @@ from exam_server.clock import Clock, system_clock
 from exam_server.errors import ServiceError
 from exam_server.http_headers import SecurityHeadersMiddleware
 from exam_server.jobs.queue import Periodic
+from exam_server.proctoring.bus import build_bus
 from exam_server.runtime import Runtime, build_runtime
 from exam_server.settings import Settings
 from exam_server.strict_json import StrictJSONMiddleware
@@ -56,11 +57,13 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock,
         if runtime.settings.embedded_queue and runtime.settings.run_embedded_worker:
             runtime.queue.start_worker(runtime.settings.worker_threads, Periodic.from_settings(runtime.settings))
         yield
+        await app.state.proctor_bus.close()
         runtime.close()
 
     app = FastAPI(title="Exam service", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Item bank, computer-based exams and automatic grading.")
     app.state.runtime = runtime
+    app.state.proctor_bus = build_bus(runtime.settings.redis_url)
     for router in (auth.router, org.router, accounts.router, roster.router, items.router, bank.router,
                    interchange.router, assembly.router, papers.router, exams.router, attempts.router, printing.router,
                    paper_print.router,
