@@ -34,6 +34,7 @@ from exam_server.api import (
     sites,
 )
 from exam_server.clock import Clock, system_clock
+from exam_server.error_messages import LocalisedErrorsMiddleware
 from exam_server.errors import ServiceError
 from exam_server.http_headers import CONTENT_SECURITY_POLICY, SecurityHeadersMiddleware
 from exam_server.jobs.queue import Periodic
@@ -76,6 +77,9 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock,
     # Added last, so outermost of ours: refusals from the middlewares above carry the headers too.
     app.add_middleware(SecurityHeadersMiddleware, trust_forwarded_proto=runtime.settings.trust_forwarded_proto,
                        hsts_seconds=runtime.settings.hsts_seconds)
+    # Outermost: every JSON error, whoever made it (a crash answered above included), gains `message`
+    # in the reader's language beside its stable code and English detail.
+    app.add_middleware(LocalisedErrorsMiddleware)
 
     head = migrate.head_revision()
 
