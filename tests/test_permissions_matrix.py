@@ -26,7 +26,7 @@ from models import ExamDuty, Role
 # Routes anyone may call: signing in, health, the pages' HTML (their data comes from the API),
 # and signed media links (the signature is the permission).
 PUBLIC = {("POST", "/api/auth/login"), ("POST", "/api/auth/refresh"), ("POST", "/api/auth/logout"),
-          ("GET", "/health"), ("GET", "/docs"), ("GET", "/media/{sha256}")}
+          ("GET", "/health"), ("GET", "/docs"), ("GET", "/redoc"), ("GET", "/media/{sha256}")}
 PAGE_PREFIXES = ("/login", "/student", "/exam/", "/teacher", "/centre", "/admin", "/password")
 SIGN_OUT_ROUTES = {"/api/auth/logout-all"}
 
