@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from exam_server.errors import NotFound
@@ -38,8 +38,8 @@ def session_list(session: Session, user: User, exam_id: int, exam_room_id: int |
     rows = session.execute(query).all()
     ids = [ps.id for ps, _ in rows]
     unreviewed = proctor_review.open_flag_counts(session, ids)
-    totals = dict(session.execute(select(ProctorFlag.session_id, func.count()).where(
-        ProctorFlag.session_id.in_(ids)).group_by(ProctorFlag.session_id)).tuples().all()) if ids else {}
+    totals: dict[int, int] = {sid: int(n) for sid, n in session.execute(select(ProctorFlag.session_id, func.count())
+                              .where(ProctorFlag.session_id.in_(ids)).group_by(ProctorFlag.session_id))}
     out: list[dict[str, Any]] = [
         {"session_id": ps.id, "attempt_id": ps.attempt_id, "user_id": u.id, "username": u.username,
             "display_name": u.display_name, "exam_room_id": ps.exam_room_id, "state": ps.state,
@@ -63,7 +63,7 @@ def _action_view(action: ProctorAction, names: dict[int, str]) -> dict[str, Any]
 def _names(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).tuples().all())
+    return {uid: name for uid, name in session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))}
 
 
 def _frames(session: Session, ps: ProctorSession) -> list[dict[str, Any]]:
@@ -85,8 +85,10 @@ def timeline(session: Session, user: User, session_id: int, now: datetime) -> di
     ps, _ = proctor_review.watchable_session(session, user, session_id)
     candidate = session.get(User, ps.user_id)
     flags = [flag_view(f) for f in proctor_flags.session_flags(session, ps.id)]
-    actions = list(session.scalars(select(ProctorAction).where(ProctorAction.session_id == ps.id)
-                                   .order_by(ProctorAction.id)))
+    # The session's own acts and the exam-wide ones that changed its score (re-weighting).
+    actions = list(session.scalars(select(ProctorAction).where(or_(
+        ProctorAction.session_id == ps.id,
+        and_(ProctorAction.exam_id == ps.exam_id, ProctorAction.session_id.is_(None)))).order_by(ProctorAction.id)))
     names = _names(session, {a.actor_id for a in actions} | ({ps.decided_by} if ps.decided_by else set()))
     events, hidden = _events(session, ps)
     frames = _frames(session, ps)
