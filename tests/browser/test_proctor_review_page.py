@@ -58,8 +58,10 @@ def _seed(server: Server) -> dict[str, Any]:
     with session_scope(sessionmaker(engine)) as session:
         for who, attempt in attempts.items():
             user = session.query(User).filter(User.username == who).one()
-            ps = ProctorSession(attempt_id=attempt, exam_id=exam, user_id=user.id, state="active", identity="passed",
-                                last_seen_at=now, created_at=now, updated_at=now)
+            # Ended: the review comes after the exam (a live session would also get network_drop flags
+            # from the server's heartbeat sweep, since nobody sends heartbeats here).
+            ps = ProctorSession(attempt_id=attempt, exam_id=exam, user_id=user.id, state="ended", identity="passed",
+                                last_seen_at=now, created_at=now, updated_at=now + timedelta(minutes=5))
             session.add(ps)
             session.flush()
             sessions[who] = ps.id

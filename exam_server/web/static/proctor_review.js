@@ -55,7 +55,7 @@ function sessionRow(row) {
   open.addEventListener("click", () => loadTimeline(row.session_id));
   return el("tr", { "data-session": String(row.session_id), "class": row.session_id === selected ? "prv-selected" : null }, [
     el("td", {}, [open]), el("td", { text: row.username }), el("td", { text: row.exam_room_id ?? "–" }),
-    el("td", { text: row.state }), el("td", { "data-testid": "risk", text: row.risk_score.toFixed(2) }),
+    el("td", { text: T["prv_state_" + row.state] || row.state }), el("td", { "data-testid": "risk", text: row.risk_score.toFixed(2) }),
     el("td", { text: String(row.flags) }), el("td", { text: String(row.unreviewed_flags) }),
     el("td", { text: row.decision ? T["prv_decision_" + row.decision] : T.prv_undecided })
   ]);

@@ -86,7 +86,8 @@ export function renderTimeline(root, data, actions) {
   const actionItem = (a) => el("li", { "data-action": a.action, text: when(a.created_at) + " · " + (a.actor || a.actor_id) +
     " · " + (T["prv_action_" + a.action] || a.action) + (a.data && a.data.note ? " · " + a.data.note : "") });
   root.replaceChildren(
-    el("p", { text: fmt("prv_session_facts", { state: s.state, identity: s.identity, heartbeats: data.heartbeats }) }),
+    el("p", { text: fmt("prv_session_facts", { state: T["prv_state_" + s.state] || s.state,
+      identity: T["prv_identity_" + s.identity] || s.identity, heartbeats: data.heartbeats }) }),
     explanation(data.score),
     el("h3", { text: T.prv_flags }),
     data.flags.length ? el("div", {}, data.flags.map((f) => flagCard(f, actions))) : el("p", { text: T.prv_none }),
