@@ -107,7 +107,8 @@ def put_settings(session: Session, user: User, exam_id: int, body: SettingsInput
         raise Unprocessable(f"retention_days: must be between 1 and {MAX_RETENTION_DAYS}")
     row = session.get(ProctorSettings, exam.id, with_for_update=True)
     if row is None:
-        row = ProctorSettings(exam_id=exam.id, enabled=True, require_identity=True, weights={}, retention_days=30,
+        # Changing weights alone must not switch proctoring on: a new row starts as the view showed it.
+        row = ProctorSettings(exam_id=exam.id, enabled=False, require_identity=True, weights={}, retention_days=30,
                               updated_at=now)
         session.add(row)
     old = settings_view(session, exam.id)

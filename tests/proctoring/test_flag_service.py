@@ -79,3 +79,22 @@ def test_sweep_opens_one_network_drop_for_silent_live_sessions(world: World) -> 
     world.clock.advance(seconds=30)
     assert _observe(world, silent, Observation("connected", world.clock())) == ["network_drop:end"]
     assert _flags(world, silent)[0].ended_at == world.clock()
+
+
+def test_ending_the_session_through_the_state_machine_closes_open_flags(world: World) -> None:
+    from exam_server.services.proctor_sessions import transition
+    from proctoring.session import Move
+
+    sid = make_session(world, "s1")
+    t = world.clock()
+    _observe(world, sid, Observation("screen_count", t, {"screens": 3}))
+    world.clock.advance(minutes=4)
+    with session_scope(world.runtime.session_factory) as session:
+        ps = session.get(ProctorSession, sid)
+        assert ps is not None
+        transition(session, ps, Move.TERMINATE, world.clock(), actor_id=None)
+    [flag] = _flags(world, sid)
+    assert flag.rule == "second_screen" and flag.ended_at == t + timedelta(minutes=4)
+    with session_scope(world.runtime.session_factory) as session:
+        ps = session.get(ProctorSession, sid)
+        assert ps is not None and ps.state == "ended" and ps.risk_score == 12.0  # 4 min x 3

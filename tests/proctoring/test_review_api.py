@@ -52,7 +52,9 @@ def test_settings_defaults_validation_and_audited_reweight(world: World) -> None
     ids = _setup(world)
     e = world.ids["exam"]
     got = world.ok("GET", f"/api/proctoring/exams/{e}/settings", "teacher")
-    assert got["weights"]["tab_hidden"] == 3.0 and got["retention_days"] == 30
+    assert got["weights"]["tab_hidden"] == 3.0 and got["retention_days"] == 30 and got["enabled"] is False
+    weights_only = world.ok("PUT", f"/api/proctoring/exams/{e}/settings", "teacher", json={"weights": {}})
+    assert weights_only["enabled"] is False, "changing weights alone never switches proctoring on"
     _tab_away(world, ids["s1"], 2)  # 2 min x 3 = 6 points
     r = world.call("PUT", f"/api/proctoring/exams/{e}/settings", "teacher", json={"weights": {"tab_hiden": 1}})
     assert r.status_code == 422 and "weights.tab_hiden" in r.json()["detail"]
