@@ -4,7 +4,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import swagger_ui_bundle
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -36,8 +35,9 @@ from exam_server.api import (
     sites,
 )
 from exam_server.clock import Clock, system_clock
+from exam_server.error_messages import LocalisedErrorsMiddleware
 from exam_server.errors import ServiceError
-from exam_server.http_headers import SecurityHeadersMiddleware
+from exam_server.http_headers import CONTENT_SECURITY_POLICY, SecurityHeadersMiddleware
 from exam_server.jobs.queue import Periodic
 from exam_server.proctoring.bus import build_bus
 from exam_server.runtime import Runtime, build_runtime
@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock,
                    sites.router, scans.router, marking.router, centre.router, centre.teacher_router,
                    proctor_review.router, pages.router):
         app.include_router(router)
-    _install_offline_docs(app)  # before /static: the first matching mount wins
+    _install_offline_docs(app)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     _install_error_handlers(app)
     app.add_middleware(StrictJSONMiddleware)  # buffers JSON bodies: keep inside any body-size limit
@@ -79,6 +79,9 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock,
     # Added last, so outermost of ours: refusals from the middlewares above carry the headers too.
     app.add_middleware(SecurityHeadersMiddleware, trust_forwarded_proto=runtime.settings.trust_forwarded_proto,
                        hsts_seconds=runtime.settings.hsts_seconds)
+    # Outermost: every JSON error, whoever made it (a crash answered above included), gains `message`
+    # in the reader's language beside its stable code and English detail.
+    app.add_middleware(LocalisedErrorsMiddleware)
 
     head = migrate.head_revision()
 
@@ -101,27 +104,52 @@ _DOCS_HTML = """<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Exam service API</title>
-<link rel="stylesheet" href="/static/swagger/swagger-ui.css">
-<link rel="icon" href="/static/swagger/favicon-32x32.png">
+<link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css">
+<link rel="icon" href="/static/vendor/swagger-ui/favicon-32x32.png">
 </head>
 <body>
+<nav class="docs-switch"><a href="/redoc">ReDoc</a></nav>
 <div id="swagger-ui" data-openapi-url="/openapi.json"></div>
-<script src="/static/swagger/swagger-ui-bundle.js"></script>
+<script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
 <script src="/static/docs.js"></script>
 </body>
 </html>
 """
 
+_REDOC_HTML = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Exam service API (ReDoc)</title>
+<link rel="icon" href="/static/vendor/swagger-ui/favicon-32x32.png">
+</head>
+<body>
+<div id="redoc" data-openapi-url="/openapi.json"></div>
+<script src="/static/vendor/redoc/redoc.standalone.js"></script>
+<script src="/static/redoc_init.js"></script>
+</body>
+</html>
+"""
+
+# ReDoc styles itself with generated <style> elements and searches in a blob: worker; this page alone
+# allows both (scripts stay 'self' only).
+_REDOC_CSP = CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'") + \
+    "; worker-src 'self' blob:"
+
 
 def _install_offline_docs(app: FastAPI) -> None:
-    """Swagger UI served from the vendored swagger-ui-bundle package: no CDN (exam rooms are often
-    offline), and started by a static script instead of FastAPI's inline one, so /docs runs under
-    the same Content-Security-Policy (script-src 'self') as every other page."""
-    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
+    """Swagger UI 5 (reads OpenAPI 3.1) at /docs and ReDoc at /redoc, both vendored under
+    static/vendor: no CDN (exam rooms are often offline), and started by static scripts instead of
+    FastAPI's inline ones, so they run under the same Content-Security-Policy as every page."""
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         return HTMLResponse(_DOCS_HTML)
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return HTMLResponse(_REDOC_HTML, headers={"Content-Security-Policy": _REDOC_CSP})
 
 
 def _error(status: int, name: str, detail: str) -> JSONResponse:

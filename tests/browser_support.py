@@ -39,7 +39,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_healthy(base_url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+# Generous: on a loaded 2-core machine importing OpenCV and onnxruntime alone can take tens of seconds.
+def _wait_healthy(base_url: str, proc: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:

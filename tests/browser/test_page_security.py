@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.browser_support import Server, require_browser
@@ -95,11 +96,35 @@ def test_admin_pages_run_without_violations(server: Server, watched: Any) -> Non
     assert violations(watched) == []
 
 
+def _operation_count(base_url: str) -> int:
+    spec = httpx.get(f"{base_url}/openapi.json").json()
+    methods = {"get", "post", "put", "patch", "delete", "head", "options"}
+    return sum(1 for path in spec["paths"].values() for method in path if method in methods)
+
+
 def test_api_docs_render_offline_without_violations(server: Server, watched: Any) -> None:
+    operations = _operation_count(server.base_url)
     visit(watched, f"{server.base_url}/docs", "#swagger-ui .information-container .title")
     expect(watched.locator("#swagger-ui .opblock").first).to_be_visible()
+    # Swagger UI 5 reads the OpenAPI 3.1 document as it is: every operation is listed.
+    expect(watched.locator("#swagger-ui .opblock")).to_have_count(operations)
+    expect(watched.locator("#swagger-ui .version-stamp")).to_contain_text("OAS 3.1")
     watched.locator("#swagger-ui .opblock-summary").first.click()  # expand one operation
     expect(watched.locator("#swagger-ui .opblock-body").first).to_be_visible()
+    assert violations(watched) == []
+
+
+def test_redoc_lists_every_operation_offline(server: Server, watched: Any) -> None:
+    operations = _operation_count(server.base_url)
+    watched.goto(f"{server.base_url}/redoc")
+    # ReDoc renders a section "tag/<tag>/operation/<id>" per operation and tag (an operation with two
+    # tags appears twice): count the distinct operation ids.
+    sections = watched.locator("#redoc [data-section-id*='operation/']")
+    expect(sections.first).to_be_visible(timeout=60_000)
+    listed = watched.evaluate(
+        "() => new Set([...document.querySelectorAll(\"#redoc [data-section-id*='operation/']\")]"
+        ".map((e) => e.getAttribute('data-section-id').split('operation/').pop())).size")
+    assert listed == operations
     assert violations(watched) == []
 
 

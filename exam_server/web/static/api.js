@@ -124,9 +124,10 @@ function api(method, path, body) {
    (locales' "error_<code>"), then the server's detail; the HTTP status when there is neither. */
 function apiErrorText(result) {
   var data = result && result.data;
-  var known = data && data.error && T["error_" + data.error];
   var detail = data && data.detail ? (typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail)) : "";
-  if (known) { return known + (detail ? ": " + detail : ""); }
+  // The server's sentence in the reader's language first; the English detail (what and where) after.
+  var message = data && (data.message || (data.error && T["error_" + data.error]));
+  if (message) { return detail && detail !== message ? message + " (" + T.error_detail + detail + ")" : message; }
   return detail || fmt("centre_http_error", { status: result ? result.status : "?" });
 }
 

@@ -18,9 +18,7 @@
   var current = null;  // the open joint exam's overview
 
   function notice(text) { var n = $("page-notice"); n.textContent = text; n.hidden = !text; }
-  function errorText(result) {
-    return (result.data && result.data.detail) ? result.data.error + ": " + result.data.detail : fmt("centre_http_error", { status: result.status });
-  }
+  function errorText(result) { return apiErrorText(result); }
   function failure(err) { if (err instanceof AuthError) { goToLogin(); return ""; } return T.network_error; }
   function localToIso(value) { return value ? new Date(value).toISOString() : null; }
   function ids(text) { return text.split(/[\s,，]+/).filter(Boolean).map(Number).filter(function (n) { return n > 0; }); }

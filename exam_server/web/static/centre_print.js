@@ -21,11 +21,7 @@
 
   function say(message) { notice.textContent = message; notice.hidden = !message; }
 
-  function errorText(result) {
-    var data = result && result.data;
-    if (data && data.detail) { return typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail); }
-    return T.request_failed + " (" + (result ? result.status : "?") + ")";
-  }
+  function errorText(result) { return apiErrorText(result); }
 
   function failed(err) {
     if (err instanceof AuthError) { goToLogin(); return; }

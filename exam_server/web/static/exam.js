@@ -740,7 +740,7 @@
     if (name === "ExamNotOpen") { return T.exam_not_open + (result.data.detail ? " (" + result.data.detail + ")" : ""); }
     if (name === "Forbidden") { return T.not_on_roster; }
     if (name === "NotFound") { return T.exam_missing; }
-    return (result.data && result.data.detail) || T.network_error;
+    return (result.data && (result.data.message || result.data.detail)) || T.network_error;
   }
 
   function showError(text) {

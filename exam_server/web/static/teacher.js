@@ -109,13 +109,7 @@ var Teacher = (function () {
     values.forEach(function (v) { select.appendChild(el("option", { value: v, text: label(v) })); });
   }
 
-  function errorText(result) {
-    var data = result && result.data;
-    if (data && data.detail) {
-      return typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail);
-    }
-    return T.request_failed + " (" + (result ? result.status : "?") + ")";
-  }
+  function errorText(result) { return apiErrorText(result); }
 
   function failure(err) {
     if (err instanceof AuthError) { goToLogin(); return ""; }
