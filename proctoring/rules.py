@@ -204,6 +204,9 @@ class Track:
         return cls(_dt(data.get("since")), bool(data.get("open")), int(data.get("run", 0)), _dt(data.get("last")),
                    [int(i) for i in data.get("ids", [])])
 
+    def empty(self) -> bool:
+        return self.since is None and not self.open and self.run == 0 and self.last is None and not self.ids
+
     def add(self, ident: int | None) -> None:
         if ident is not None and len(self.ids) < MAX_EVIDENCE_IDS:
             self.ids.append(ident)
@@ -219,10 +222,13 @@ class RuleState:
     ended: bool = False
 
     def track(self, rule: Rule) -> Track:
-        return self.tracks.setdefault(rule.value, Track())
+        found = self.tracks.get(rule.value)
+        if found is None:
+            found = self.tracks[rule.value] = Track()
+        return found
 
     def to_json(self) -> dict[str, Any]:
-        return {"v": 1, "tracks": {k: t.to_json() for k, t in self.tracks.items() if t != Track()},
+        return {"v": 1, "tracks": {k: t.to_json() for k, t in self.tracks.items() if not t.empty()},
                 "client_at": _iso(self.client_at), "frame_at": _iso(self.frame_at), "ended": self.ended}
 
     @classmethod
@@ -313,6 +319,8 @@ def _instant(spec: InstantSpec, track: Track, obs: Observation, at: datetime) ->
 
 
 def _network(state: RuleState, obs: Observation, at: datetime) -> list[FlagChange]:
+    if obs.kind != "heartbeat_missing" and Rule.NETWORK_DROP.value not in state.tracks:
+        return []
     track = state.track(Rule.NETWORK_DROP)
     if obs.kind == "heartbeat_missing":
         if track.open:
@@ -359,6 +367,12 @@ def step(state: RuleState, obs: Observation) -> list[FlagChange]:
     if state.client_at is not None and at < state.client_at:
         return changes  # older than what the browser already told us: out of order, ignored
     state.client_at = at
+    if obs.kind == "heartbeat":  # the common case: only pending violations can change
+        for ispec in INTERVALS:
+            pending = state.tracks.get(ispec.rule.value)
+            if pending is not None and pending.since is not None:
+                changes += _interval_tick(ispec, pending, at)
+        return changes
     hidden = state.track(Rule.TAB_HIDDEN).since is not None
     for ispec in INTERVALS:
         if ispec.rule == Rule.WINDOW_BLUR and hidden and obs.kind == "window_blur":
