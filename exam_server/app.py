@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -158,8 +158,17 @@ def _error(status: int, name: str, detail: str) -> JSONResponse:
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
-    async def service_error(_: Request, exc: ServiceError) -> JSONResponse:
+    async def service_error(request: Request, exc: ServiceError) -> Response:
+        if pages.wants_html(request):
+            return pages.error_page(request, exc.status_code)
         return JSONResponse(status_code=exc.status_code, content=exc.body(), headers=exc.headers())
+
+    @app.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception) -> Response:
+        # Starlette logs and re-raises after this answer; pages get a page, the API its JSON code.
+        if pages.wants_html(request):
+            return pages.error_page(request, 500)
+        return _error(500, "InternalError", "the server failed to answer this request; it has been logged")
 
     @app.exception_handler(grading.GradingError)
     async def grading_error(_: Request, exc: grading.GradingError) -> JSONResponse:
@@ -191,7 +200,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _validation_response(exc)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if pages.wants_html(request):
+            return pages.error_page(request, exc.status_code)
         names = {404: "NotFound", 405: "MethodNotAllowed", 401: "Unauthenticated", 403: "Forbidden"}
         return _error(exc.status_code, names.get(exc.status_code, "HTTPError"), str(exc.detail))
 

@@ -86,3 +86,25 @@ def test_middleware_refusals_and_validation_errors_are_localised_too(world: Worl
 def test_successful_answers_are_untouched(world: World) -> None:
     r = world.call("GET", "/api/exams", "teacher")
     assert r.status_code == 200 and (not isinstance(r.json(), dict) or "message" not in r.json())
+
+
+def _boom() -> None:
+    raise RuntimeError("boom")
+
+
+def test_pages_answer_errors_as_pages_in_the_reader_language(world: World) -> None:
+    html = {"Accept": "text/html,application/xhtml+xml"}
+    missing = world.client.get("/teacher/no-such-page", headers=html)
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    assert "找不到此页面" in missing.text and '"error"' not in missing.text
+    english = world.client.get("/no-such-page?lang=en", headers=html)
+    assert english.status_code == 404 and "Page not found" in english.text
+    world.client.cookies.clear()
+    api = world.client.get("/api/no-such-thing", headers=html)  # the API stays JSON whatever is accepted
+    assert api.status_code == 404 and api.json()["error"] == "NotFound"
+    script = world.client.get("/no-such-page")  # no text/html in Accept: a script or a probe
+    assert script.json()["error"] == "NotFound"
+    world.client.app.add_api_route("/test-page-boom", _boom)  # type: ignore[attr-defined]
+    crashed = world.client.get("/test-page-boom", headers=html)
+    assert crashed.status_code == 500 and "服务器出错" in crashed.text
+    assert world.client.get("/test-page-boom").json()["error"] == "InternalError"

@@ -46,6 +46,26 @@ def _render(request: Request, template: str, page: str, extra: dict[str, Any] | 
     return response
 
 
+_HTML_FREE_PREFIXES = ("/api/", "/ws/", "/static/", "/media/", "/openapi.json", "/health")
+
+
+def wants_html(request: Request) -> bool:
+    """A person's browser asking for a page (not the API, a script, an image or a probe)."""
+    if request.method not in ("GET", "HEAD") or request.url.path.startswith(_HTML_FREE_PREFIXES):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def error_page(request: Request, status: int) -> Response:
+    """404, 403, 500 … as a page in the reader's language, never raw JSON."""
+    kind = status if status in (401, 403, 404, 405) else (500 if status >= 500 else 400)
+    strings = STRINGS[choose_lang(request)[0]]
+    response = _render(request, "error.html", "error", {
+        "status": status, "title": strings[f"error_page_{kind}_title"], "message": strings[f"error_page_{kind}_text"]})
+    response.status_code = status
+    return response
+
+
 @router.get("/")
 def root() -> RedirectResponse:
     return RedirectResponse("/login", status_code=303)
