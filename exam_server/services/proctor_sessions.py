@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from exam_server.services import proctor_flags
 from models import ProctorAction, ProctorSession, ProctorSettings
 from proctoring.session import Move, SessionState, next_state
 
@@ -23,6 +24,8 @@ def transition(session: Session, ps: ProctorSession, move: Move, now: datetime, 
     state = next_state(SessionState(ps.state), move, identity_required=required)
     ps.state = state
     ps.updated_at = now
+    if state == SessionState.ENDED:
+        proctor_flags.end_session(session, ps, now)  # open flags end with the session
     if actor_id is not None:
         session.add(ProctorAction(exam_id=ps.exam_id, session_id=ps.id, actor_id=actor_id, action=str(move),
                                   data=data, created_at=now))
