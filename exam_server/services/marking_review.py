@@ -249,8 +249,10 @@ def quality(session: Session, user: User, unit_id: int) -> dict[str, Any]:
                    .where(MarkingTask.unit_id == unit.id).order_by(MarkingRemark.id))
                if again.score is not None]
     assigned = session.scalars(select(MarkingAssignment.user_id).where(MarkingAssignment.unit_id == unit.id)).all()
+    sent_back = session.scalars(select(MarkingMark.marker_id).join(MarkingTask).where(  # rows stay, at 0
+        MarkingTask.unit_id == unit.id, MarkingMark.round.in_(list(REGULAR)))).all()
     leads = [unit.lead_marker_id] if unit.lead_marker_id is not None else []
-    rows = unit_quality(rules, marks, remarks, leads, assigned)
+    rows = unit_quality(rules, marks, remarks, leads, {*assigned, *sent_back})
     ids = [r.marker_id for r in rows]
     names = {i: n for i, n in session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))}
     pending = {i: len(_pending_for(session, unit, i)) for i in ids}
