@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from support import World
-from test_marking import _attempt, _batch, _by_response, _mark, _marker, marked  # noqa: F401 (fixture)
+from test_marking import _attempt, _batch, _by_response, _mark, _marker, set_up_marking
 
 from exam_server.db import session_scope
 from exam_server.services import marking, marking_review
@@ -32,6 +32,11 @@ from models import (
 )
 
 ESSAY = 5
+
+
+@pytest.fixture
+def marked(world: World) -> World:
+    return set_up_marking(world)
 
 
 def _unit(w: World, tail: str = "") -> str:
