@@ -33,7 +33,8 @@ from exam_server.permissions import may_lead_marking, may_see_marking
 from exam_server.services import audit, marking
 from exam_server.services.marking import counting, get_unit, rules_for, unit_item
 from grading.errors import GradingError, InvalidMark
-from grading.marking import Mark, Round, TaskStatus, UnitRules, check_score, replay
+from grading.marking import Mark, Round, TaskStatus, UnitRules, check_score
+from grading.marking import send_back as send_back_state
 from grading.marking_quality import SAFE_MIDDLE_BAND, QMark, Remark, unit_quality
 from models import (
     AttemptAnswer,
@@ -204,13 +205,13 @@ def _send_back_task(session: Session, user: User, unit: MarkingUnit, rules: Unit
                                 .order_by(MarkingMark.id)))
     if not any(m.marker_id == marker_id and m.round != Round.ARBITRATION for m in rows):
         return None  # voided meanwhile (another send-back got the lock first)
-    void = [m for m in rows if m.marker_id == marker_id or m.round == Round.ARBITRATION]
-    keep = [Mark(m.marker_id, Round(m.round), float(m.score), tuple(m.criteria) if m.criteria else None)
-            for m in rows if m not in void]
+    marks = [Mark(m.marker_id, Round(m.round), float(m.score), tuple(m.criteria) if m.criteria else None)
+             for m in rows]
     try:
-        state = replay(rules, keep)
+        voided, state = send_back_state(rules, marks, marker_id)
     except GradingError as exc:  # only if the unit's rules no longer fit the stored marks
         raise MarkingRefused(f"marking task {task.token}: the remaining marks do not replay: {exc}") from exc
+    void = [rows[i] for i in voided]
     for m in void:
         session.add(MarkingVoid(mark_id=m.id, voided_by=user.id, reason=reason, created_at=now))
     before, old_final = task.state, task.final_score

@@ -1,8 +1,9 @@
-"""Marker quality (grading.marking_quality): table tests whose figures were worked out by hand."""
+"""Marker quality (grading.marking_quality): table tests whose figures were worked out by hand; and
+the send-back replay of grading.marking."""
 
 import pytest
 
-from grading.marking import MarkingMode, Round, UnitRules
+from grading.marking import IllegalMove, Mark, MarkingMode, Round, TaskStatus, UnitRules, send_back
 from grading.marking_quality import MarkerQuality, QMark, Remark, safe_middle, unit_quality, within
 
 F, S, T, A = Round.FIRST, Round.SECOND, Round.THIRD, Round.ARBITRATION
@@ -103,3 +104,33 @@ def test_tolerance_is_inclusive_after_rounding() -> None:
 def test_all_zero_seconds_have_no_rate() -> None:
     q = unit_quality(DOUBLE, [QMark(1, 1, F, 3, 0), QMark(2, 1, F, 4, 0)])[0]
     assert (q.median_seconds, q.scripts_per_hour) == (0, None)
+
+
+def _marks(*given: tuple[int, Round, float]) -> list[Mark]:
+    return [Mark(marker, rnd, score) for marker, rnd, score in given]
+
+
+@pytest.mark.parametrize(("given", "sent_back", "voided", "status", "final"), [
+    # single: the only mark goes, the task waits for a first mark again
+    ([(1, F, 4)], 1, (0,), TaskStatus.WAITING_FIRST, None),
+    # double, agreed 7/8: either marker sent back leaves the other's mark waiting for a second
+    ([(1, F, 7), (2, S, 8)], 1, (0,), TaskStatus.WAITING_SECOND, None),
+    ([(1, F, 7), (2, S, 8)], 2, (1,), TaskStatus.WAITING_SECOND, None),
+    # 7 vs 1, third 2 resolved with 1: sending back the outlier 7 leaves 1 and 2 agreeing -> 1.5 at once
+    ([(1, F, 7), (2, S, 1), (3, T, 2)], 1, (0,), TaskStatus.DONE, 1.5),
+    # 2 vs 9, third 5 (3 and 4 away), arbitrated 5.5: m1 and the arbitration go; 9 and 5 disagree -> third
+    ([(1, F, 2), (2, S, 9), (3, T, 5), (9, A, 5.5)], 1, (0, 3), TaskStatus.WAITING_THIRD, None),
+    # the third marker sent back: 2 and 9 wait for a third mark again
+    ([(1, F, 2), (2, S, 9), (3, T, 5), (9, A, 5.5)], 3, (2, 3), TaskStatus.WAITING_THIRD, None),
+])
+def test_send_back_voids_and_replays(given: list[tuple[int, Round, float]], sent_back: int,
+                                     voided: tuple[int, ...], status: TaskStatus, final: float | None) -> None:
+    rules = UnitRules(MarkingMode.SINGLE, points=10, tolerance=2, step=0.5) if len(given) == 1 else DOUBLE
+    got_voided, state = send_back(rules, _marks(*given), sent_back)
+    assert (got_voided, state.status, state.final) == (voided, status, final)
+    assert sent_back not in state.markers
+
+
+def test_send_back_of_a_marker_without_a_mark_is_illegal() -> None:
+    with pytest.raises(IllegalMove, match="no mark"):
+        send_back(DOUBLE, _marks((1, F, 7), (9, A, 5)), 9)
