@@ -25,6 +25,7 @@ from exam_server.api import (
     interchange,
     items,
     marking,
+    marking_lead,
     org,
     paper_print,
     papers,
@@ -67,9 +68,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock,
     app.state.proctor_bus = build_bus(runtime.settings.redis_url)
     for router in (auth.router, org.router, accounts.router, roster.router, items.router, bank.router,
                    interchange.router, assembly.router, papers.router, exams.router, attempts.router, printing.router,
-                   paper_print.router,
-                   sites.router, scans.router, marking.router, centre.router, centre.teacher_router,
-                   proctor_review.router, pages.router):
+                   paper_print.router, sites.router, scans.router, marking.router, marking_lead.router,
+                   centre.router, centre.teacher_router, proctor_review.router, pages.router):
         app.include_router(router)
     _install_offline_docs(app)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")

@@ -242,3 +242,17 @@ def replay(rules: UnitRules, marks: Sequence[Mark]) -> TaskState:
         else:
             state = mark(rules, state, m.marker_id, m.score, m.criteria)
     return state
+
+
+def send_back(rules: UnitRules, marks: Sequence[Mark], marker_id: int) -> tuple[tuple[int, ...], TaskState]:
+    """A lead sends back ``marker_id``'s mark: which of ``marks`` (the ones that still count, in
+    order) are voided, by index, and the state replayed from the rest.
+
+    Voided: the marker's regular mark and any arbitration mark (it decided between marks that
+    included the voided one). The other markers' marks stay and are replayed in order, so at most
+    two remain: the task waits for a mark again, or is done at once when two agree (double mode).
+    Raises :class:`IllegalMove` when the marker has no regular mark among ``marks``."""
+    if not any(m.marker_id == marker_id and m.round != Round.ARBITRATION for m in marks):
+        raise IllegalMove(f"marker {marker_id} has no mark on this task that counts")
+    voided = tuple(i for i, m in enumerate(marks) if m.marker_id == marker_id or m.round == Round.ARBITRATION)
+    return voided, replay(rules, [m for i, m in enumerate(marks) if i not in voided])

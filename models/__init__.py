@@ -10,7 +10,15 @@ from models.base import Base
 from models.enums import AttemptState, ExamDuty, FinishReason, ItemStatus, ItemType, Role, ShareScope, StepKind
 from models.exam import Exam, ExamCandidate, ExamForm, ExamRoom, ExamSitting, ExamStaff
 from models.item import EnemySet, EnemySetMember, Item, ItemKnowledgePoint, ItemUsage, KnowledgePoint
-from models.marking import MarkingAssignment, MarkingMark, MarkingTask, MarkingUnit
+from models.marking import (
+    MarkingAssignment,
+    MarkingMark,
+    MarkingRemark,
+    MarkingResend,
+    MarkingTask,
+    MarkingUnit,
+    MarkingVoid,
+)
 from models.org import District, Grade, Room, School, SchoolClass, Site, TeacherAssignment
 from models.paper import Paper, PaperSection, PaperSlot
 from models.printing import PrintJob
@@ -40,8 +48,11 @@ __all__ = [
     "ProctorSettings",
     "MarkingAssignment",
     "MarkingMark",
+    "MarkingRemark",
+    "MarkingResend",
     "MarkingTask",
     "MarkingUnit",
+    "MarkingVoid",
     "PrintJob",
     "AnswerCrop",
     "AnswerSheet",

@@ -78,3 +78,46 @@ class MarkingMark(Base):
     seconds_spent: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime]
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class MarkingResend(Base):
+    """A lead's request that a marker mark one of their marked scripts again, blind (回评).
+
+    The marker sees it in a batch under its own opaque ``token`` (never the task's), so it looks like
+    any other script; the answer is a :class:`MarkingRemark` and never changes the task's score."""
+
+    __tablename__ = "marking_resends"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("marking_tasks.id"), index=True)
+    marker_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    mark_id: Mapped[int] = mapped_column(ForeignKey("marking_marks.id"))  # the mark being checked
+    requested_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+
+
+class MarkingRemark(Base):
+    """Append-only: the blind second look at a re-sent script (a score, or a problem flag)."""
+
+    __tablename__ = "marking_remarks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resend_id: Mapped[int] = mapped_column(ForeignKey("marking_resends.id"), unique=True)
+    score: Mapped[float | None] = mapped_column(Numeric(10, 4, asdecimal=False))
+    criteria: Mapped[list[float] | None] = mapped_column(JSON)
+    problem: Mapped[str | None] = mapped_column(String(300))
+    seconds_spent: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
+class MarkingVoid(Base):
+    """Append-only: a mark sent back by the lead marker. The mark row stays; it no longer counts."""
+
+    __tablename__ = "marking_voids"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mark_id: Mapped[int] = mapped_column(ForeignKey("marking_marks.id"), unique=True)
+    voided_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime]

@@ -167,8 +167,8 @@ def add_marking_world(w: PermWorld) -> None:
         marker = session.get(User, ids["mA"])
         assert marker is not None
         tokens = [marking.fetch_batch(session, marker, u["id"], 1, clock())["tasks"][0]["token"] for u in units]
-    ids.update(mark_exam=exam["id"], marking_unit=units[0]["id"], marking_token=tokens[0],
-               marking_token2=tokens[1])
+    ids.update(mark_exam=exam["id"], marking_unit=units[0]["id"], marking_unit2=units[1]["id"],
+               marking_token=tokens[0], marking_token2=tokens[1])
     # The first unit's task is fetched again by the matrix (mA's row); free it here.
     with session_scope(world.runtime.session_factory) as session:
         session.execute(update(MarkingTask).where(MarkingTask.token == tokens[0])

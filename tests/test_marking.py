@@ -51,6 +51,10 @@ def _sit(world: World, student: str, essay: str) -> int:
 
 @pytest.fixture
 def marked(world: World) -> World:
+    return set_up_marking(world)
+
+
+def set_up_marking(world: World) -> World:
     """Two submitted attempts with an essay each, three markers on the exam, a double-marked unit."""
     world.ids["attempts"] = [_sit(world, "s1", "答案一 first essay"), _sit(world, "s2", "答案二 second essay")]
     world.ids["markers"] = {name: _marker(world, name) for name in ("m1", "m2", "m3")}

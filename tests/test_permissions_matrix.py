@@ -277,6 +277,26 @@ def marking_rows(ids: dict[str, Any]) -> list[Row]:
          {"admin": 403, "tA": 403, "mA": 200, **none}),
         # The admin (who manages EM, so leads its marking) sends it back; tA's same move is then a 409.
         ("POST", f"/api/marking/tasks/{token2}/release", None, {"admin": 200, "tA": 409, "mA": 403, **none}),
+        *marking_lead_rows(ids),
+    ]
+
+
+def marking_lead_rows(ids: dict[str, Any]) -> list[Row]:
+    """Running a unit (the exam's managers) and reviewing its markers (its lead, else the managers); mA
+    marked the unit above. The admin re-sends mA's one script, so tA's same ask is a 409; removing mA,
+    the unit's last assigned marker while scripts wait, is refused for both."""
+    unit, unit2, m = ids["marking_unit"], ids["marking_unit2"], ids["mA"]
+    none = {"tA2": 404, "rA": 404, "tB": 404}
+    lead = {"admin": 200, "tA": 200, "mA": 403, **none}
+    return [
+        ("GET", f"/api/marking/units/{unit}/quality", None, lead),
+        ("POST", f"/api/marking/units/{unit}/resend", {"marker_id": m, "k": 1}, {**lead, "tA": 409}),
+        ("POST", f"/api/marking/units/{unit}/send-back", {"marker_id": m, "last": 1, "reason": "复查 recheck"}, lead),
+        ("POST", f"/api/marking/units/{unit}/markers", {"user_id": m, "quota": 5}, lead),
+        ("PUT", f"/api/marking/units/{unit}/markers/{m}", {"quota": 3}, lead),
+        ("PUT", f"/api/marking/units/{unit}/lead", {"lead_marker_id": None}, lead),
+        ("PUT", f"/api/marking/units/{unit2}/rules", {"tolerance": 1}, lead),
+        ("DELETE", f"/api/marking/units/{unit}/markers/{m}", None, {**lead, "admin": 409, "tA": 409}),
     ]
 
 

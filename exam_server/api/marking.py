@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from exam_server.deps import MarkDep, RuntimeDep, SessionDep, atomic
 from exam_server.errors import NotFound
-from exam_server.services import marking
+from exam_server.services import marking, marking_review
 from grading.marking import MarkingMode
 from models import Exam
 
@@ -68,20 +68,20 @@ def marking_progress(exam_id: int, user: MarkDep, session: SessionDep) -> list[d
 @atomic
 def fetch_batch(unit_id: int, body: BatchIn, user: MarkDep, session: SessionDep,
                 runtime: RuntimeDep) -> dict[str, Any]:
-    return marking.fetch_batch(session, user, unit_id, body.n, runtime.clock(), body.queue)
+    return marking_review.fetch_batch(session, user, unit_id, body.n, runtime.clock(), body.queue)
 
 
 @router.post("/api/marking/tasks/{token}/mark")
 @atomic
 def submit_mark(token: str, body: MarkIn, user: MarkDep, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
-    return marking.submit_mark(session, user, token, body.score, body.criteria, body.seconds, runtime.clock())
+    return marking_review.submit(session, user, token, body.score, body.criteria, body.seconds, runtime.clock())
 
 
 @router.post("/api/marking/tasks/{token}/problem")
 @atomic
 def flag_problem(token: str, body: ProblemIn, user: MarkDep, session: SessionDep,
                  runtime: RuntimeDep) -> dict[str, Any]:
-    return marking.flag_problem(session, user, token, body.reason, runtime.clock())
+    return marking_review.flag(session, user, token, body.reason, runtime.clock())
 
 
 @router.post("/api/marking/tasks/{token}/release")

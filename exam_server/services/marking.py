@@ -63,6 +63,7 @@ from models import (
     MarkingMark,
     MarkingTask,
     MarkingUnit,
+    MarkingVoid,
     PaperSection,
     PaperSlot,
     StepKind,
@@ -74,6 +75,14 @@ MAX_BATCH = 50
 MARKING_STATES = (TaskStatus.WAITING_FIRST, TaskStatus.WAITING_SECOND, TaskStatus.WAITING_THIRD)
 QUEUES = {"marking": MARKING_STATES, "arbitration": (TaskStatus.WAITING_ARBITRATION,),
           "problem": (TaskStatus.PROBLEM,)}
+
+
+VOIDED = select(MarkingVoid.mark_id)  # marks sent back by a lead marker: kept, never counted
+
+
+def counting() -> Any:
+    """The marks that count: every mark not voided by a send-back."""
+    return MarkingMark.id.not_in(VOIDED)
 
 
 @dataclass(frozen=True)
@@ -164,7 +173,7 @@ def get_unit(session: Session, unit_id: int) -> tuple[MarkingUnit, Exam]:
     return unit, exam
 
 
-def _unit_item(session: Session, unit: MarkingUnit) -> Item:
+def unit_item(session: Session, unit: MarkingUnit) -> Item:
     item = session.scalar(select(Item).join(PaperSlot, PaperSlot.item_id == Item.id)
                           .where(PaperSlot.id == unit.slot_ids[0]))
     assert item is not None
@@ -199,7 +208,7 @@ def _remaining_quota(session: Session, user: User, unit: MarkingUnit) -> int | N
     if quota is None:
         return None
     done = session.scalar(select(func.count()).select_from(MarkingMark).join(MarkingTask)
-                          .where(MarkingTask.unit_id == unit.id, MarkingMark.marker_id == user.id)) or 0
+                          .where(MarkingTask.unit_id == unit.id, MarkingMark.marker_id == user.id, counting())) or 0
     return max(0, quota - int(done))
 
 
@@ -228,8 +237,9 @@ def fetch_batch(session: Session, user: User, unit_id: int, n: int, now: datetim
         for task in taken:
             task.leased_by, task.lease_expires_at = user.id, now + LEASE
         session.flush()
-    item = _unit_item(session, unit)
-    return {"unit": unit_view(unit, item), "tasks": [_task_view(session, unit, t) for t in held + taken],
+    item = unit_item(session, unit)
+    views = [task_view(session, unit, t, earlier=queue != "marking") for t in held + taken]
+    return {"unit": unit_view(unit, item), "tasks": views,
             "quota_left": None if remaining is None else max(0, remaining - len(taken)),
             "lease_expires_at": (now + LEASE).isoformat()}
 
@@ -242,15 +252,25 @@ def unit_view(unit: MarkingUnit, item: Item) -> dict[str, Any]:
             "rubric": definition.get("rubric"), "criteria": definition.get("criteria")}
 
 
-def _task_view(session: Session, unit: MarkingUnit, task: MarkingTask) -> dict[str, Any]:
-    """Anonymous: the token and the answer, never the attempt, the candidate or the other marks."""
+def task_view(session: Session, unit: MarkingUnit, task: MarkingTask, earlier: bool = False) -> dict[str, Any]:
+    """Anonymous: the token and the answer, never the attempt or the candidate. Only the lead's
+    arbitration and problem queues (``earlier``) show the marks already given, beside the script."""
     answer = session.get(AttemptAnswer, (task.attempt_id, unit.slot_ids[0]))
     view: dict[str, Any] = {"token": task.token, "round": _round_of(task), "response": None, "crop_id": task.crop_id}
     if answer is not None:
         view["response"] = answer.response
     if task.state == TaskStatus.PROBLEM:
         view["problem"] = task.problem
+    if earlier:
+        view["earlier_marks"] = earlier_marks(session, task)
     return view
+
+
+def earlier_marks(session: Session, task: MarkingTask) -> list[dict[str, Any]]:
+    rows = session.execute(select(MarkingMark, User.display_name).join(User, User.id == MarkingMark.marker_id)
+                           .where(MarkingMark.task_id == task.id, counting()).order_by(MarkingMark.id))
+    return [{"round": m.round, "score": m.score, "criteria": m.criteria, "marker_id": m.marker_id,
+             "marker": name, "seconds": m.seconds_spent} for m, name in rows]
 
 
 def _round_of(task: MarkingTask) -> str:
@@ -268,11 +288,20 @@ def _lock_task(session: Session, token: str) -> MarkingTask:
 
 
 def _state(session: Session, task: MarkingTask) -> TaskState:
-    rows = session.scalars(select(MarkingMark).where(MarkingMark.task_id == task.id).order_by(MarkingMark.id))
+    rows = session.scalars(select(MarkingMark).where(MarkingMark.task_id == task.id, counting())
+                           .order_by(MarkingMark.id))
     marks = tuple(Mark(m.marker_id, Round(m.round), float(m.score), tuple(m.criteria) if m.criteria else None)
                   for m in rows)
     return TaskState(status=TaskStatus(task.state), marks=marks, final=task.final_score, problem=task.problem,
                      resume=TaskStatus(task.resume_state) if task.resume_state else None)
+
+
+def _check_not_sent_back(session: Session, task: MarkingTask, user: User) -> None:
+    """A voided mark no longer counts, but its marker never marks the task again."""
+    if session.scalar(select(MarkingMark.id).where(MarkingMark.task_id == task.id, MarkingMark.marker_id == user.id,
+                                                   MarkingMark.id.in_(VOIDED))) is not None:
+        raise MarkingRefused(f"marking task {task.token}: your mark on it was sent back by the lead marker; "
+                             "another marker marks it")
 
 
 def _check_holder(task: MarkingTask, user: User) -> None:
@@ -288,8 +317,9 @@ def submit_mark(session: Session, user: User, token: str, score: Any, criteria: 
     unit, exam = get_unit(session, task.unit_id)
     arbitrating = task.state in (TaskStatus.WAITING_ARBITRATION, TaskStatus.PROBLEM)
     _check_reach(session, user, unit, exam, "arbitration" if arbitrating else "marking")
-    rules = rules_for(unit, _unit_item(session, unit))
+    rules = rules_for(unit, unit_item(session, unit))
     before = _state(session, task)
+    _check_not_sent_back(session, task, user)
     try:  # the pure move first: "you marked this already" says more than "not in your batch"
         after = (arbitrate if arbitrating else mark)(rules, before, user.id, score, criteria)
     except IllegalMove as exc:
@@ -310,7 +340,7 @@ def submit_mark(session: Session, user: User, token: str, score: Any, criteria: 
         audit.record(session, user.id, "marking.arbitrated", "marking_task", task.id,
                      {"unit_id": unit.id, "score": given.score, "from": before.status.value}, now)
     if after.status == TaskStatus.DONE and after.final is not None:
-        _write_final(session, task, unit, after.final, user.id, now)
+        write_final(session, task, unit, after.final, user.id, now)
     session.flush()
     return {"token": token, "round": given.round.value, "score": given.score}
 
@@ -353,11 +383,12 @@ def release_problem(session: Session, user: User, token: str, now: datetime) -> 
 
 # ---- the final score into the attempt ---------------------------------------------------------------
 
-def _write_final(session: Session, task: MarkingTask, unit: MarkingUnit, final: float, actor_id: int,
+def write_final(session: Session, task: MarkingTask, unit: MarkingUnit, final: float, actor_id: int,
                  now: datetime) -> None:
     attempt = lock_attempt(session, task.attempt_id)
     slot_id = unit.slot_ids[0]
     answer = session.get(AttemptAnswer, (attempt.id, slot_id))
+    _audit_change(session, task, answer, final, actor_id, now)
     if answer is None:  # a scanned crop with no typed answer: the mark still needs a row to land in
         answer = AttemptAnswer(attempt_id=attempt.id, slot_id=slot_id, response=None, client_seq=0, saved_at=now)
         session.add(answer)
@@ -369,6 +400,15 @@ def _write_final(session: Session, task: MarkingTask, unit: MarkingUnit, final: 
                                                   "outcome": task.outcome, "marking_task_id": task.id}))
     session.flush()
     recompute_total(session, attempt)
+
+
+def _audit_change(session: Session, task: MarkingTask, answer: AttemptAnswer | None, final: float, actor_id: int,
+                  now: datetime) -> None:
+    """A task marked again after a send-back: an audit record when its final score changes."""
+    earlier = ((answer.feedback or {}).get("marked") or {}).get("score") if answer is not None else None
+    if isinstance(earlier, int | float) and round(float(earlier) - final, 4) != 0:
+        audit.record(session, actor_id, "marking.final_changed", "marking_task", task.id,
+                     {"attempt_id": task.attempt_id, "unit_id": task.unit_id, "old": float(earlier), "new": final}, now)
 
 
 def recompute_total(session: Session, attempt: Attempt) -> None:
@@ -405,13 +445,25 @@ def progress(session: Session, user: User, exam: Exam) -> list[dict[str, Any]]:
             select(MarkingTask.state, func.count()).where(MarkingTask.unit_id == unit.id).group_by(MarkingTask.state))}
         per_marker: dict[int, int] = {marker: count for marker, count in session.execute(
             select(MarkingMark.marker_id, func.count()).join(MarkingTask)
-            .where(MarkingTask.unit_id == unit.id).group_by(MarkingMark.marker_id))}
+            .where(MarkingTask.unit_id == unit.id, counting()).group_by(MarkingMark.marker_id))}
         row: dict[str, Any] = {
             "id": unit.id, "name": unit.name, "slot_ids": unit.slot_ids, "points": unit.points, "mode": unit.mode,
             "tolerance": unit.tolerance, "score_step": unit.score_step, "lead_marker_id": unit.lead_marker_id,
             "tasks": sum(states.values()), "done": states.get(TaskStatus.DONE, 0),
             "by_state": {s.value: states.get(s, 0) for s in TaskStatus}, "my_marks": per_marker.get(user.id, 0)}
-        if manager:
+        quotas: dict[int, int | None] = {u: q for u, q in session.execute(
+            select(MarkingAssignment.user_id, MarkingAssignment.quota).where(MarkingAssignment.unit_id == unit.id))}
+        row["my_quota"] = quotas.get(user.id)
+        if manager or may_lead_marking(session, user, exam, unit.lead_marker_id):
             row["marks_by_marker"] = {str(k): v for k, v in sorted(per_marker.items())}
+            row["markers"] = _marker_rows(session, quotas, per_marker)
         out.append(row)
     return out
+
+
+def _marker_rows(session: Session, quotas: dict[int, int | None], done: dict[int, int]) -> list[dict[str, Any]]:
+    """Progress per marker: the assigned ones (with their quota) and anyone else who marked."""
+    ids = sorted(set(quotas) | set(done))
+    names = {i: n for i, n in session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))}
+    return [{"user_id": i, "name": names.get(i), "assigned": i in quotas, "quota": quotas.get(i),
+             "done": done.get(i, 0)} for i in ids]

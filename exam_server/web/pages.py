@@ -102,6 +102,8 @@ TEACHER_PAGES: Final[tuple[tuple[str, str, str], ...]] = (
     ("scans", "teacher_scans.html", "nav_scans"),
     # Online marking: also the landing page of marker accounts (marking.js checks the role).
     ("marking", "teacher_marking.html", "nav_marking"),
+    # The lead marker's quality table per unit, with re-send and send-back (marking_quality.js).
+    ("marking-quality", "teacher_marking_quality.html", "nav_marking_quality"),
 )
 
 

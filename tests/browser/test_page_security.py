@@ -28,7 +28,8 @@ document.addEventListener("securitypolicyviolation", (e) => {
   window.__cspViolations.push(e.violatedDirective + " " + (e.blockedURI || "inline") + " at " + e.sourceFile);
 });
 """
-TEACHER_PAGES = ("/teacher", "/teacher/bank", "/teacher/import", "/teacher/assemble", "/teacher/exams")
+TEACHER_PAGES = ("/teacher", "/teacher/bank", "/teacher/import", "/teacher/assemble", "/teacher/exams",
+                 "/teacher/marking-quality")
 ADMIN_PAGES = ("/admin", "/admin/org", "/admin/users", "/password")
 
 

@@ -77,6 +77,12 @@
     $("marking-rubric").textContent = unit.rubric || "";
     $("marking-problem-note").hidden = !task.problem;
     $("marking-problem-note").textContent = task.problem ? fmt("marking_flagged", { reason: task.problem }) : "";
+    var earlier = task.earlier_marks || [];  // only the lead's arbitration and problem queues have them
+    $("marking-earlier").hidden = !earlier.length;
+    $("marking-earlier-list").replaceChildren.apply($("marking-earlier-list"), earlier.map(function (m) {
+      return el("li", { text: fmt("marking_earlier_row", {
+        round: T["marking_round_" + m.round] || m.round, score: m.score, marker: m.marker || m.marker_id }) });
+    }));
     var criteria = unit.criteria || [];
     $("marking-criteria").replaceChildren.apply($("marking-criteria"), criteria.map(function (c, i) {
       var id = "marking-criterion-" + i;
