@@ -26,6 +26,7 @@ re-subscription, so walls can send a fresh snapshot.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -222,19 +223,15 @@ class RedisBus:
         client, self._sub_client = self._sub_client, None
         for closable in (pubsub, client):
             if closable is not None:
-                try:
+                with contextlib.suppress(RedisError, OSError):
                     await closable.aclose()
-                except (RedisError, OSError):
-                    pass
 
     async def close(self) -> None:
         self._closed = True
         if self._reader is not None:
             self._reader.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # closing anyway
                 await self._reader
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - closing anyway
-                pass
             self._reader = None
         await self._drop_connection()
         if self._publisher is not None:
