@@ -33,7 +33,13 @@ def serve(
 ) -> None:
     """Serve the API and pages. With EXAM_REDIS_URL unset, jobs run inside this process."""
     uvicorn.run("exam_server.asgi:app", host=host, port=port, workers=workers, log_level="info",
-                ws_per_message_deflate=False)
+                **WS_OPTIONS)
+
+
+# WebSocket settings for the proctoring connections (measured in bench/proctoring.py): no
+# per-message deflate (its zlib state costs ~64 KB per connection), frames above 1 MiB cut by the
+# library (1009), a small incoming queue per connection.
+WS_OPTIONS: dict[str, object] = {"ws_per_message_deflate": False, "ws_max_size": 1024 * 1024, "ws_max_queue": 4}
 
 
 @app.command()
