@@ -56,7 +56,8 @@ class Candidate:
             raise RuntimeError(f"expected hello, got {hello}")
         self.seq = hello["resume_from"]
         if hello["consent_required"]:
-            await self.ws.send(json.dumps({"type": "consent", "accepted": True, "notice_version": hello["notice_version"]}))
+            consent = {"type": "consent", "accepted": True, "notice_version": hello["notice_version"]}
+            await self.ws.send(json.dumps(consent))
         self.reader = asyncio.create_task(self.read())
 
     async def read(self) -> None:

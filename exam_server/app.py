@@ -67,9 +67,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock,
     app.state.proctor_bus = build_bus(runtime.settings.redis_url)
     for router in (auth.router, org.router, accounts.router, roster.router, items.router, bank.router,
                    interchange.router, assembly.router, papers.router, exams.router, attempts.router, printing.router,
-                   paper_print.router,
-                   sites.router, scans.router, marking.router, centre.router, centre.teacher_router, candidate_ws.router,
-                   pages.router):
+                   paper_print.router, sites.router, scans.router, marking.router, centre.router,
+                   centre.teacher_router, candidate_ws.router, pages.router):
         app.include_router(router)
     _install_offline_docs(app)  # before /static: the first matching mount wins
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")

@@ -21,10 +21,9 @@ module by :func:`json_schema`.
 
 from __future__ import annotations
 
+import json
 from enum import IntEnum, StrEnum
 from typing import Annotated, Any, Literal
-
-import json
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 

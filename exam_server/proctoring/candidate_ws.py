@@ -15,6 +15,7 @@ connection outlives the 15-minute access token, and a reconnect must present a f
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 from collections.abc import Callable
@@ -28,12 +29,13 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from exam_server.deps import verify_access
 from exam_server.errors import Unauthenticated
-from exam_server.proctoring import live_io, wall
+from exam_server.proctoring import hooks, live_io, wall
 from exam_server.proctoring.bus import get_bus
 from exam_server.proctoring.evidence import EvidenceStore, build_evidence_store
 from exam_server.runtime import Runtime
 from exam_server.services import proctor_live as live
 from exam_server.sessions.addresses import client_address
+from models import ProctorSession
 from proctoring.bus import attempt_channel
 from proctoring.protocol import (
     AUTH_TIMEOUT_S,
@@ -139,10 +141,8 @@ class CandidateConnection:
             self.closed = True
             self.close_reason = f"{int(code)} {reason}"
             if self.ws.application_state == WebSocketState.CONNECTED:
-                try:
+                with contextlib.suppress(RuntimeError, OSError):  # the client went away first
                     await self.ws.close(int(code), live_io.close_reason(reason))
-                except (RuntimeError, OSError):  # the client went away first
-                    pass
 
     # ---- opening and closing --------------------------------------------------------------------
     async def _authenticate(self) -> Auth:
@@ -227,11 +227,11 @@ class CandidateConnection:
         await self.send(IdentityResult(status=outcome.identity or checked.status, reason=checked.reason))
         await self._after(opened, outcome)
 
-    def _check_identity(self, session_id: int, jpeg: bytes) -> Any:
+    def _check_identity(self, session_id: int, jpeg: bytes) -> hooks.IdentityOutcome:
         with self.runtime.read_session() as session:
-            ps = session.get(live.ProctorSession, session_id)
+            ps = session.get(ProctorSession, session_id)
             assert ps is not None
-            return live.hooks.check_identity(session, ps, jpeg, self.runtime.clock())
+            return hooks.check_identity(session, ps, jpeg, self.runtime.clock())
 
     async def _after(self, opened: live.Opened, outcome: live.Outcome) -> None:
         await wall.session_status(self.bus, opened, outcome.state, outcome.identity, connected=True)

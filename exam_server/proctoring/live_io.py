@@ -11,6 +11,7 @@ import base64
 import binascii
 import json
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -64,7 +65,7 @@ class RateBucket:
         return True
 
 
-def frame_text(message: dict[str, Any]) -> str:
+def frame_text(message: Mapping[str, Any]) -> str:
     """The text of a received ASGI websocket message (binary frames are refused)."""
     text = message.get("text")
     if text is None:

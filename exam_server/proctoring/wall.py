@@ -23,7 +23,7 @@ class SessionRef(Protocol):
 
 
 async def _publish(bus: Bus, ref: SessionRef, kind: str, payload: dict[str, Any]) -> None:
-    update = WallUpdate(type=kind, exam_id=ref.exam_id, exam_room_id=ref.exam_room_id,  # type: ignore[arg-type]
+    update = WallUpdate(type=kind, exam_id=ref.exam_id, exam_room_id=ref.exam_room_id,
                         session_id=ref.session_id, payload=payload).model_dump(mode="json")
     for channel in (room_channel(ref.exam_id, ref.exam_room_id), exam_channel(ref.exam_id)):
         await bus.publish(channel, update)

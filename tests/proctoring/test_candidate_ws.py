@@ -14,6 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import START, World, build_world, make_client, make_runtime
+
+from exam_server.clock import ManualClock
+from exam_server.proctoring import candidate_ws, live_io
+from models import OutboxJob, ProctorEvent, ProctorFrame, ProctorSession, ProctorSettings
+from proctoring.bus import attempt_channel, exam_channel
+from proctoring.protocol import MAX_FRAME_JPEG, MAX_TEXT_FRAME, CloseCode
 from tests.proctoring.live_support import (
     JPEG,
     LiveServer,
@@ -31,13 +38,6 @@ from tests.proctoring.live_support import (
     serve,
     server_events,
 )
-from support import START, World, build_world, make_client, make_runtime
-
-from exam_server.clock import ManualClock
-from models import OutboxJob, ProctorEvent, ProctorFrame, ProctorSession, ProctorSettings
-from exam_server.proctoring import candidate_ws, live_io
-from proctoring.bus import attempt_channel, exam_channel
-from proctoring.protocol import MAX_FRAME_JPEG, MAX_TEXT_FRAME, CloseCode
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -175,7 +175,8 @@ def test_every_protocol_error_closes_with_its_code_and_stores_nothing(live: Live
             assert got["type"] == "error" and got["code"] == "already_authenticated", name
             continue
         assert got == code, f"{name}: closed with {got}, expected {code}"
-        assert _wait_for(lambda: counts(runtime)["proctor_events"] == before["proctor_events"] + 2), name
+        expected = before["proctor_events"] + 2
+        assert _wait_for(lambda: counts(runtime)["proctor_events"] == expected), name  # noqa: B023
         after = counts(runtime)
         # Only the server's own connected + disconnected events: the bad message left nothing.
         assert {k: after[k] - before[k] for k in after} == {"proctor_sessions": 0, "proctor_events": 2,
@@ -241,7 +242,8 @@ def test_expired_revoked_tokens_and_closed_or_unproctored_attempts(live: Live) -
     world.clock.advance(minutes=16)
     assert run(_auth_close(live, live.attempt_id, token)) == CloseCode.UNAUTHENTICATED
     world.clock.advance(minutes=-16)
-    assert world.call("POST", "/api/auth/logout", "s1", json={"refresh_token": world.tokens["s1:refresh"]}).status_code == 204
+    logout = world.call("POST", "/api/auth/logout", "s1", json={"refresh_token": world.tokens["s1:refresh"]})
+    assert logout.status_code == 204
     assert run(_auth_close(live, live.attempt_id, token)) == CloseCode.UNAUTHENTICATED
     world.login("s1")
     world.ok("POST", f"/api/attempts/{live.attempt_id}/submit", "s1")
