@@ -31,25 +31,26 @@ JPEG_B64 = base64.b64encode(JPEG).decode()
 class Stats:
     sent: int = 0
     acked: int = 0
-    frames_acked: int = 0
     closed: int = 0
     errors: int = 0
     latencies: list[float] = field(default_factory=list)
 
 
 class Candidate:
-    __slots__ = ("url", "token", "ws", "seq", "sent_at", "stats", "reader")
+    __slots__ = ("url", "token", "ws", "seq", "sent_at", "stats", "reader", "echo")
 
-    def __init__(self, url: str, token: str, stats: Stats) -> None:
-        self.url, self.token, self.stats = url, token, stats
+    def __init__(self, url: str, token: str, stats: Stats, echo: bool = False) -> None:
+        self.url, self.token, self.stats, self.echo = url, token, stats, echo
         self.ws: ClientConnection | None = None
         self.seq = 0
         self.sent_at: dict[int, float] = {}
-        self.reader: asyncio.Task[None] | None = None
+        self.reader: asyncio.Task[Any] | None = None
 
     async def open(self) -> None:
         self.ws = await websockets.connect(self.url, max_size=2**20, open_timeout=60, ping_interval=None,
                                            compression=None)
+        if self.echo:  # the baseline server: an open connection is all
+            return
         await self.ws.send(json.dumps({"type": "auth", "token": self.token, "device_id": "bench-device"}))
         hello = json.loads(await self.ws.recv())
         if hello.get("type") != "hello":
@@ -159,19 +160,22 @@ def reply(obj: dict[str, Any]) -> None:
 async def main() -> None:
     setup = json.loads(sys.stdin.readline())
     stats = Stats()
-    cands = [Candidate(url, token, stats) for url, token in setup["targets"]]
+    cands = [Candidate(url, token, stats, setup.get("echo", False)) for url, token in setup["targets"]]
     loop = asyncio.get_running_loop()
     while True:
         line = await loop.run_in_executor(None, sys.stdin.readline)
         if not line:
             break
         cmd = json.loads(line)
-        if cmd["cmd"] == "connect":
-            failed = await open_all(cands, cmd.get("parallel", 50))
+        if cmd["cmd"] == "connect":  # the next `count` connections (all by default)
+            todo = [c for c in cands if c.ws is None and c.reader is None][: cmd.get("count", len(cands))]
+            for c in todo:
+                c.reader = asyncio.current_task()  # marks "tried" (replaced by the reader on success)
+            failed = await open_all(todo, cmd.get("parallel", 50))
             await asyncio.sleep(1.0)  # consents acknowledged by now
-            reply({"ready": len(cands) - failed, "failed": failed})
+            reply({"ready": len(todo) - failed, "failed": failed})
         elif cmd["cmd"] in ("load", "frames"):
-            before = (stats.sent, stats.acked, stats.frames_acked)
+            before = (stats.sent, stats.acked)
             stats.latencies = []
             began = time.monotonic()
             if cmd["cmd"] == "load":

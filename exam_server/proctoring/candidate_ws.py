@@ -21,6 +21,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import anyio
 from fastapi import APIRouter, WebSocket
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
@@ -65,6 +66,17 @@ SUPERSEDE = "_supersede"  # bus payload on attempt_channel: {"type": SUPERSEDE, 
 async def candidate_socket(websocket: WebSocket, attempt_id: int) -> None:
     await websocket.accept()
     await CandidateConnection(websocket, attempt_id).run()
+
+
+def db_limiter(app: Any) -> anyio.CapacityLimiter:
+    """At most half the pool's connections in proctoring transactions at once: a commit that queued
+    a job takes a second connection to mark it sent, so more threads than that would wait on the
+    pool for each other (measured: 30 s pool timeouts at 40 threads on a 20-connection pool)."""
+    limiter: anyio.CapacityLimiter | None = getattr(app.state, "proctor_db_limiter", None)
+    if limiter is None:
+        size = max(1, app.state.runtime.settings.db_pool_size // 2)
+        limiter = app.state.proctor_db_limiter = anyio.CapacityLimiter(size)
+    return limiter
 
 
 def evidence_store(app: Any) -> EvidenceStore:
@@ -118,7 +130,8 @@ class CandidateConnection:
     # ---- plumbing -------------------------------------------------------------------------------
     async def _txn(self, work: Callable[[Session, live.Put], T], evidence: bool = False) -> T:
         store = evidence_store(self.ws.app) if evidence else None
-        return await run_in_threadpool(live.transact, self.runtime.session_factory, store, work)
+        return await anyio.to_thread.run_sync(live.transact, self.runtime.session_factory, store, work,
+                                              limiter=db_limiter(self.ws.app))
 
     async def _receive(self) -> Any:
         message = await self.ws.receive()
