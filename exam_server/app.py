@@ -39,7 +39,7 @@ from exam_server.clock import Clock, system_clock
 from exam_server.errors import ServiceError
 from exam_server.http_headers import SecurityHeadersMiddleware
 from exam_server.jobs.queue import Periodic
-from exam_server.proctoring import wall_ws
+from exam_server.proctoring import candidate_ws, wall_ws
 from exam_server.proctoring.bus import build_bus
 from exam_server.runtime import Runtime, build_runtime
 from exam_server.settings import Settings
@@ -68,9 +68,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock,
     app.state.proctor_bus = build_bus(runtime.settings.redis_url)
     for router in (auth.router, org.router, accounts.router, roster.router, items.router, bank.router,
                    interchange.router, assembly.router, papers.router, exams.router, attempts.router, printing.router,
-                   paper_print.router,
-                   sites.router, scans.router, marking.router, centre.router, centre.teacher_router,
-                   proctoring.router, wall_ws.router, pages.router):
+                   paper_print.router, sites.router, scans.router, marking.router, centre.router,
+                   centre.teacher_router, candidate_ws.router, proctoring.router, wall_ws.router, pages.router):
         app.include_router(router)
     _install_offline_docs(app)  # before /static: the first matching mount wins
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
