@@ -30,8 +30,6 @@ from models import (
     ExamDuty,
     ExamStaff,
     MarkingTask,
-    ProctorFrame,
-    ProctorSession,
     ProctorSettings,
     Role,
     ScanBatch,
@@ -121,22 +119,12 @@ def build_perm_world(world: World) -> PermWorld:
 
 
 def add_proctor_world(w: PermWorld) -> None:
-    """Proctoring on ``E``: enabled, ``sA``'s session active (so saves still pass) with one frame
-    (``proctor_frame``) in the evidence store."""
-    world, now, ids = w.world, w.world.clock(), w.ids
-    rt = world.runtime
-    key = rt.evidence.put(b"\xff\xd8 frame \xff\xd9")
-    with session_scope(rt.session_factory) as session:
-        session.add(ProctorSettings(exam_id=ids["exam"], enabled=True, weights={}, retention_days=30, updated_at=now))
-        ps = ProctorSession(attempt_id=ids["attempt"], exam_id=ids["exam"], user_id=ids["sA"], state="active",
-                            identity="passed", last_seq=0, risk_score=0.0, created_at=now, updated_at=now)
-        session.add(ps)
-        session.flush()
-        frame = ProctorFrame(session_id=ps.id, purpose="monitor", taken_at=now, storage_key=key, size_bytes=12)
-        session.add(frame)
-        session.flush()
-        ids["proctor_frame"] = frame.id
-    rt.proctored.forget(ids["exam"])
+    """Proctoring is on for ``E`` (sA's session, a flag and a frame: proctor_perm_world.add_proctoring)."""
+    world, ids = w.world, w.ids
+    with session_scope(world.runtime.session_factory) as session:
+        session.add(ProctorSettings(exam_id=ids["exam"], enabled=True, weights={}, retention_days=30,
+                                    updated_at=world.clock()))
+    world.runtime.proctored.forget(ids["exam"])
 
 
 def add_print_world(w: PermWorld) -> None:
