@@ -31,9 +31,10 @@ from models import Attempt, ExamCandidate, ProctorFlag, ProctorFrame, ProctorSes
 REPO = Path(__file__).resolve().parents[2]
 
 
-def enable_proctoring(runtime: Runtime, exam_id: int, now: datetime, retention_days: int = 30) -> None:
+def enable_proctoring(runtime: Runtime, exam_id: int, now: datetime, retention_days: int = 30,
+                      require_identity: bool = True) -> None:
     with session_scope(runtime.session_factory) as session:
-        session.add(ProctorSettings(exam_id=exam_id, enabled=True, require_identity=True, weights={},
+        session.add(ProctorSettings(exam_id=exam_id, enabled=True, require_identity=require_identity, weights={},
                                     retention_days=retention_days, updated_at=now))
     runtime.proctored.forget(exam_id)
 
