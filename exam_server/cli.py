@@ -3,6 +3,7 @@
 import logging
 import signal
 import threading
+from typing import Literal
 
 import typer
 import uvicorn
@@ -32,8 +33,16 @@ def serve(
     workers: int = typer.Option(1, min=1, help="uvicorn worker processes (use 1 with SQLite)"),
 ) -> None:
     """Serve the API and pages. With EXAM_REDIS_URL unset, jobs run inside this process."""
-    uvicorn.run("exam_server.asgi:app", host=host, port=port, workers=workers, log_level="info",
-                ws_per_message_deflate=False)
+    uvicorn.run("exam_server.asgi:app", host=host, port=port, workers=workers, log_level="info", ws=WS_IMPL,
+                ws_per_message_deflate=False, ws_max_size=WS_MAX_SIZE, ws_max_queue=WS_MAX_QUEUE)
+
+
+# WebSocket settings for the proctoring connections (measured in bench/proctoring.py): no
+# per-message deflate (its zlib state costs tens of KB per connection), frames above 1 MiB cut by
+# the library (close 1009), a small queue of received messages per connection.
+WS_IMPL: Literal["websockets", "wsproto"] = "websockets"
+WS_MAX_SIZE = 1024 * 1024
+WS_MAX_QUEUE = 4
 
 
 @app.command()

@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     # Proctoring evidence is encrypted at rest with this key (32 bytes, urlsafe base64); default: a key
     # generated once into <data_dir>/evidence_key (exam_server/proctoring/evidence.py).
     evidence_key: str | None = None
+    # How often a worker looks for exams past their proctoring retention period (then purges frames).
+    proctor_retention_check_seconds: float = Field(default=3600.0, gt=0)
     data_dir: Path = Path("./var/data")
     access_token_minutes: int = Field(default=15, gt=0)
     # Long enough to outlive an exam: sessions must never expire mid-exam.

@@ -21,11 +21,11 @@ module by :func:`json_schema`.
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
 from enum import IntEnum, StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 VERSION = 1
 MAX_TEXT_FRAME = 256 * 1024
@@ -33,6 +33,12 @@ MAX_FRAME_JPEG = 150 * 1024
 AUTH_TIMEOUT_S = 10
 HEARTBEAT_S = 5  # the client sends a heartbeat this often
 MAX_BUFFERED_EVENTS = 500  # a client sends at most this many events in one resume batch
+# Per connection, a token bucket: RATE_PER_S messages a second on average, bursts up to RATE_BURST
+# (a resume batch of MAX_BUFFERED_EVENTS fits). Above it the server closes with RATE_LIMITED.
+RATE_PER_S = 10
+RATE_BURST = MAX_BUFFERED_EVENTS + 50
+MAX_EVENT_DATA = 2048  # bytes of a browser event's ``data`` as JSON
+CONSENT_NOTICE_VERSION = "1"  # the 告知 text the check-in shows; a new text gets a new version
 
 
 class CloseCode(IntEnum):
@@ -65,6 +71,9 @@ class Auth(_Msg):
     type: Literal["auth"]
     token: str = Field(min_length=1, max_length=4096, description="the access token of the signed-in user")
     last_seq: int = Field(0, ge=0, description="the highest seq the client has sent (for resume)")
+    device_id: str | None = Field(None, min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
+                                  description="a random id the page keeps in localStorage: tells a "
+                                              "reconnect of this device from a second login")
 
 
 class Consent(_Msg):
@@ -84,7 +93,7 @@ class IdentityFrame(_Msg):
 class Heartbeat(_Msg):
     type: Literal["heartbeat"]
     seq: int = Field(ge=1)
-    at: datetime
+    at: AwareDatetime = Field(description="the client's clock, with a time zone offset")
 
 
 class Frame(_Msg):
@@ -92,7 +101,7 @@ class Frame(_Msg):
 
     type: Literal["frame"]
     seq: int = Field(ge=1)
-    at: datetime
+    at: AwareDatetime = Field(description="the client's clock, with a time zone offset")
     jpeg_b64: str = Field(min_length=4, max_length=MAX_FRAME_JPEG * 4 // 3 + 8)
 
 
@@ -115,9 +124,16 @@ class BrowserEventKind(StrEnum):
 class BrowserEvent(_Msg):
     type: Literal["event"]
     seq: int = Field(ge=1)
-    at: datetime
+    at: AwareDatetime = Field(description="the client's clock, with a time zone offset")
     kind: BrowserEventKind
     data: dict[str, Any] | None = None
+
+    @field_validator("data")
+    @classmethod
+    def _small(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and len(json.dumps(value, separators=(",", ":"))) > MAX_EVENT_DATA:
+            raise ValueError(f"at most {MAX_EVENT_DATA} bytes of data as JSON")
+        return value
 
 
 CandidateMessage = Annotated[Auth | Consent | IdentityFrame | Heartbeat | Frame | BrowserEvent,

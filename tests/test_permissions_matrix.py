@@ -207,6 +207,17 @@ def owner_rows(ids: dict[str, Any]) -> list[Row]:
         *print_rows(ids),
         *scan_rows(ids),
         *marking_rows(ids),
+        *proctor_wall_rows(ids),
+    ]
+
+
+def proctor_wall_rows(ids: dict[str, Any]) -> list[Row]:
+    """The proctor wall's room picker: who may see E and proctor it (tA runs it, pA is its proctor);
+    a candidate's own frames: only that candidate."""
+    e = ids["exam"]
+    return [
+        ("GET", f"/api/proctoring/exams/{e}/wall-rooms", None, {"admin": 200, "tA": 200, "pA": 200, "*": 404}),
+        ("GET", f"/api/proctoring/my-frames/{ids['proctor_frame']}", None, {"sA": 200, "sB": 404}),
     ]
 
 

@@ -17,11 +17,11 @@ from exam_server.errors import Forbidden, NotFound, NotYours
 from exam_server.limits import answer_limits
 from exam_server.media_links import link_expiry, with_media_links
 from exam_server.runtime import Runtime
-from exam_server.services import attempts, exams
+from exam_server.services import attempts, exams, proctor_gate
 from item_bank import paper_student_view
 from item_bank.papers import load_paper
 from item_bank.variants import variant_view
-from models import Attempt, AttemptAnswer, Exam, Role, User
+from models import Attempt, AttemptAnswer, Exam, ProctorSettings, Role, User
 
 router = APIRouter(prefix="/api", tags=["attempts"])
 
@@ -44,6 +44,8 @@ class AttemptOut(BaseModel):
     finished_at: datetime | None
     paper: dict[str, Any]
     answers: list[SavedAnswer]
+    proctored: bool = Field(False, description="the exam page opens the proctoring WebSocket "
+                                               "(/ws/proctoring/attempts/{attempt_id}, docs/proctoring-protocol.md)")
 
 
 class SaveIn(BaseModel):
@@ -121,7 +123,13 @@ def _attempt_out(runtime: Runtime, session: Session, attempt: Attempt) -> Attemp
                                runtime.settings.signing_key, link_expiry(runtime.clock(), attempt.deadline)),
         answers=[SavedAnswer(slot_id=a.slot_id, response=a.response, client_seq=a.client_seq, saved_at=a.saved_at)
                  for a in answers],
+        proctored=_proctored(session, exam.id),
     )
+
+
+def _proctored(session: Session, exam_id: int) -> bool:
+    settings = session.get(ProctorSettings, exam_id)
+    return settings is not None and settings.enabled
 
 
 @router.post("/exams/{exam_id}/attempt")
@@ -144,6 +152,7 @@ def save_answer(
     attempt_id: int, slot_id: int, body: SaveIn, user: StudentDep, runtime: RuntimeDep, session: SessionDep
 ) -> SaveOut:
     attempt = _visible_attempt(session, attempt_id, user, lock=True)
+    proctor_gate.ensure_may_answer(session, attempt, runtime.proctored)
     answer = attempts.save_response(session, attempt, slot_id, body.response, body.client_seq, runtime.clock(),
                                     runtime.slot_catalog, answer_limits(runtime.settings))
     return SaveOut(slot_id=slot_id, client_seq=answer.client_seq, saved_at=answer.saved_at)

@@ -74,3 +74,8 @@ class EvidenceStore:
         except FileNotFoundError:
             return False
         return True
+
+
+def build_evidence_store(configured_key: str | None, data_dir: Path) -> EvidenceStore:
+    """The deployment's store: ``<data_dir>/evidence`` with the configured or generated key."""
+    return EvidenceStore(data_dir / "evidence", load_or_create_key(configured_key, data_dir))

@@ -9,7 +9,7 @@ right-most ``X-Forwarded-For`` entry that is not itself a trusted proxy.
 import ipaddress
 from collections.abc import Sequence
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 UNKNOWN = "unknown"
@@ -28,7 +28,7 @@ def _trusted(address: str, trusted: Sequence[Network]) -> bool:
     return any(ip in network for network in trusted)
 
 
-def client_address(request: Request, trusted: Sequence[Network]) -> str:
+def client_address(request: HTTPConnection, trusted: Sequence[Network]) -> str:
     peer = request.client.host if request.client else UNKNOWN
     if not trusted or not _trusted(peer, trusted):
         return peer

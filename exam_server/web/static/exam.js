@@ -653,6 +653,7 @@
     var view = $("submitted-view");
     view.hidden = false;
     view.focus();
+    announce("exam:closed", { attempt_id: S.attemptId });
   }
 
   function sessionLost() {
@@ -762,6 +763,12 @@
     $("exam-status").hidden = true;
     root.setAttribute("data-ready", "true");
     startClock();
+    announce("exam:attempt", data);  // proctor_client.js opens its socket when data.proctored
+  }
+
+  function announce(name, detail) {
+    if (name === "exam:attempt") { window.examAttempt = detail; }
+    document.dispatchEvent(new CustomEvent(name, { detail: detail }));
   }
 
   function load() {
