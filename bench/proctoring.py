@@ -42,6 +42,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import contextlib
+
 from bench.delivery_server import clean_redis, recreate_postgres  # noqa: E402
 from bench.proctoring_setup import cpu_s, rss_kb, seed, spawn, wait_port  # noqa: E402
 
@@ -95,10 +97,8 @@ class Clients:
         return answers
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(RuntimeError, OSError, ValueError):
             self.ask({"cmd": "quit"})
-        except (RuntimeError, OSError, ValueError):
-            pass
         for proc in self.procs:
             try:
                 proc.wait(timeout=30)

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from websockets.asyncio.client import ClientConnection
 
 from exam_server.db import session_scope
+from exam_server.proctoring import candidate_ws
 from exam_server.runtime import Runtime
 from models import OutboxJob, ProctorConsent, ProctorEvent, ProctorFrame, ProctorSession, ProctorSettings
 
@@ -68,6 +69,7 @@ def serve(app: FastAPI) -> Iterator[LiveServer]:
     finally:
         server.should_exit = True
         thread.join(15)
+        loop.run_until_complete(candidate_ws.close_writer(app))
         loop.close()
 
 
