@@ -220,7 +220,8 @@ def main() -> None:
     parser.add_argument("--duration-s", type=float, default=30.0)
     parser.add_argument("--events-per-min", type=float, default=2.0)
     parser.add_argument("--parallel", type=int, default=100, help="connections opened at once per client process")
-    parser.add_argument("--ws", default="websockets-sansio,websockets", help="uvicorn ws implementations; the first gets the load")
+    parser.add_argument("--ws", default="websockets-sansio,websockets",
+                        help="uvicorn ws implementations to compare; the first also gets the load")
     parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/bench_proctoring")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     opts = parser.parse_args()
