@@ -30,6 +30,8 @@ from exam_server.api import (
     paper_print,
     papers,
     printing,
+    proctor_review,
+    proctoring,
     roster,
     scans,
     sites,
@@ -38,7 +40,7 @@ from exam_server.clock import Clock, system_clock
 from exam_server.errors import ServiceError
 from exam_server.http_headers import SecurityHeadersMiddleware
 from exam_server.jobs.queue import Periodic
-from exam_server.proctoring import candidate_ws
+from exam_server.proctoring import candidate_ws, wall_ws
 from exam_server.proctoring.bus import build_bus
 from exam_server.runtime import Runtime, build_runtime
 from exam_server.settings import Settings
@@ -69,7 +71,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock,
     for router in (auth.router, org.router, accounts.router, roster.router, items.router, bank.router,
                    interchange.router, assembly.router, papers.router, exams.router, attempts.router, printing.router,
                    paper_print.router, sites.router, scans.router, marking.router, centre.router,
-                   centre.teacher_router, candidate_ws.router, pages.router):
+                   centre.teacher_router, candidate_ws.router, proctor_review.router, proctoring.router,
+                   wall_ws.router, pages.router):
         app.include_router(router)
     _install_offline_docs(app)  # before /static: the first matching mount wins
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")

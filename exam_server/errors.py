@@ -9,6 +9,8 @@ ServiceError
 │   └── InvalidToken          │   ├── StaleSave
 ├── Forbidden (403)           │   ├── AttemptClosed
 │   ├── RoleNotAllowed        │   ├── ExamNotOpen
+│   │                         │   ├── ProctoringHold (a proctored attempt not active: ProctoringPaused,
+│   │                         │   │   CheckInRequired, ManualCheckPending)
 │   │                         │   ├── MarkingRefused (a move the task's marking state does not allow)
 │   │                         │   └── TaskLeasedElsewhere (another marker holds the task)
 │   ├── NotYours              └── Unprocessable (422)
@@ -103,6 +105,29 @@ class AttemptClosed(Conflict):
 
 class ExamNotOpen(Conflict):
     pass
+
+
+class ProctoringHold(Conflict):
+    """A proctored attempt may not take answers now (its proctoring session is not active)."""
+
+    def __init__(self, detail: str, state: str | None) -> None:
+        super().__init__(detail)
+        self.state = state
+
+    def body(self) -> dict[str, Any]:
+        return {**super().body(), "proctoring_state": self.state}
+
+
+class ProctoringPaused(ProctoringHold):
+    """A proctor paused the attempt: answers wait until they resume it."""
+
+
+class CheckInRequired(ProctoringHold):
+    """Consent and the identity check come before the first answer."""
+
+
+class ManualCheckPending(ProctoringHold):
+    """A proctor checks the candidate's identity by hand before answers are taken."""
 
 
 class MarkingRefused(Conflict):

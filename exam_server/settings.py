@@ -18,12 +18,16 @@ class Settings(BaseSettings):
     # Proctoring evidence is encrypted at rest with this key (32 bytes, urlsafe base64); default: a key
     # generated once into <data_dir>/evidence_key (exam_server/proctoring/evidence.py).
     evidence_key: str | None = None
+    # How often a worker looks for exams past their proctoring retention period (then purges frames).
+    proctor_retention_check_seconds: float = Field(default=3600.0, gt=0)
     data_dir: Path = Path("./var/data")
     access_token_minutes: int = Field(default=15, gt=0)
     # Long enough to outlive an exam: sessions must never expire mid-exam.
     refresh_token_hours: int = Field(default=12, gt=0)
     db_pool_size: int = Field(default=10, gt=0)
     sweep_seconds: float = Field(default=30.0, gt=0)
+    # how often the worker looks for proctoring sessions whose heartbeats stopped (network drop)
+    proctor_sweep_seconds: float = Field(default=5.0, gt=0)
     worker_threads: int = Field(default=4, gt=0)
     # The job outbox: how often a worker sends jobs the API could not (Redis down), and how long
     # sent rows are kept for inspection before the relay prunes them.

@@ -26,7 +26,16 @@ from support import PASSWORD, World
 
 from exam_server.db import session_scope
 from exam_server.services import accounts, marking, print_jobs, scans
-from models import ExamDuty, ExamStaff, MarkingTask, Role, ScanBatch, ScanPage, User
+from models import (
+    ExamDuty,
+    ExamStaff,
+    MarkingTask,
+    ProctorSettings,
+    Role,
+    ScanBatch,
+    ScanPage,
+    User,
+)
 
 USERS = ["admin", "tA", "tA2", "rA", "pA", "pA2", "tB", "sA", "sB", "saA", "cA", "mA", "saB", "cA2"]
 ROLE_OF = {"admin": Role.ADMIN, "tA": Role.TEACHER, "tA2": Role.TEACHER, "rA": Role.REVIEWER,
@@ -105,7 +114,17 @@ def build_perm_world(world: World) -> PermWorld:
     add_print_world(w)
     add_scan_world(w)
     add_marking_world(w)
+    add_proctor_world(w)
     return w
+
+
+def add_proctor_world(w: PermWorld) -> None:
+    """Proctoring is on for ``E`` (sA's session, a flag and a frame: proctor_perm_world.add_proctoring)."""
+    world, ids = w.world, w.ids
+    with session_scope(world.runtime.session_factory) as session:
+        session.add(ProctorSettings(exam_id=ids["exam"], enabled=True, weights={}, retention_days=30,
+                                    updated_at=world.clock()))
+    world.runtime.proctored.forget(ids["exam"])
 
 
 def add_print_world(w: PermWorld) -> None:

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from joint_perm_world import add_joint, joint_rows
 from permissions_world import ROLE_OF, USERS, PermWorld, build_perm_world
+from proctor_perm_world import add_proctoring, proctoring_rows
 from support import PASSWORD, START, World, make_client, make_runtime
 
 from exam_server.clock import ManualClock
@@ -63,6 +64,7 @@ def perm(database_url: str, tmp_path: Path) -> Iterator[PermWorld]:
     runtime = make_runtime(database_url, tmp_path, clock)
     perm = build_perm_world(World(make_client(runtime), runtime, clock))
     add_joint(perm)
+    add_proctoring(perm)
     # The account deactivate/reactivate act on: ending a caller's own sessions would turn its
     # later calls into 401s.
     perm.ids["victim"] = perm.world.ok("POST", "/api/users", "admin", json={
@@ -81,6 +83,7 @@ def _fill(path: str, ids: dict[str, Any]) -> str:
               "job_id": ids["print_job"], "file_no": 1, "batch_id": ids["scan_batch"], "page_id": ids["scan_page"],
               "district_id": ids["district"], "grade_id": ids["grade"], "subject": ids["subject"],
               "unit_id": ids["marking_unit"], "token": ids["marking_token"],
+              "session_id": ids["proctor_session"], "flag_id": ids["proctor_flag"], "frame_id": ids["proctor_frame"],
               "user_id": ids["victim"] if path.startswith("/api/users/") else ids["sA"] if joint else ids["pA"]}
     return path.format(**values)
 
@@ -204,6 +207,17 @@ def owner_rows(ids: dict[str, Any]) -> list[Row]:
         *print_rows(ids),
         *scan_rows(ids),
         *marking_rows(ids),
+        *proctor_wall_rows(ids),
+    ]
+
+
+def proctor_wall_rows(ids: dict[str, Any]) -> list[Row]:
+    """The proctor wall's room picker: who may see E and proctor it (tA runs it, pA is its proctor);
+    a candidate's own frames: only that candidate."""
+    e = ids["exam"]
+    return [
+        ("GET", f"/api/proctoring/exams/{e}/wall-rooms", None, {"admin": 200, "tA": 200, "pA": 200, "*": 404}),
+        ("GET", f"/api/proctoring/my-frames/{ids['proctor_frame']}", None, {"sA": 200, "sB": 404}),
     ]
 
 
@@ -321,7 +335,7 @@ def _normalise(path: str) -> str:
 
 def test_route_x_role_x_owner(perm: PermWorld) -> None:
     caps = {(m, _normalise(p)): cap for m, p, cap in api_routes(perm.world.client.app)}  # type: ignore[arg-type]
-    rows = owner_rows(perm.ids) + joint_rows(perm.ids)
+    rows = owner_rows(perm.ids) + joint_rows(perm.ids) + proctoring_rows(perm.ids)
     failures = []
     for method, url, body, expected in rows:
         cap = caps[(method, _template(url, perm.ids))]

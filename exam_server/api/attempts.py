@@ -17,7 +17,7 @@ from exam_server.errors import Forbidden, NotFound, NotYours
 from exam_server.limits import answer_limits
 from exam_server.media_links import link_expiry, with_media_links
 from exam_server.runtime import Runtime
-from exam_server.services import attempts, exams
+from exam_server.services import attempts, exams, proctor_gate
 from item_bank import paper_student_view
 from item_bank.papers import load_paper
 from item_bank.variants import variant_view
@@ -152,6 +152,7 @@ def save_answer(
     attempt_id: int, slot_id: int, body: SaveIn, user: StudentDep, runtime: RuntimeDep, session: SessionDep
 ) -> SaveOut:
     attempt = _visible_attempt(session, attempt_id, user, lock=True)
+    proctor_gate.ensure_may_answer(session, attempt, runtime.proctored)
     answer = attempts.save_response(session, attempt, slot_id, body.response, body.client_seq, runtime.clock(),
                                     runtime.slot_catalog, answer_limits(runtime.settings))
     return SaveOut(slot_id=slot_id, client_seq=answer.client_seq, saved_at=answer.saved_at)

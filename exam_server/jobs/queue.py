@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from exam_server.clock import Clock
 from exam_server.jobs import outbox, tasks
+from exam_server.proctoring.evidence import EvidenceStore
+from exam_server.services import proctor_retention
 from exam_server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -32,6 +34,8 @@ REDIS_CONNECT_TIMEOUT_SECONDS = 3.0
 class JobContext:
     session_factory: sessionmaker[Session] | None
     clock: Clock
+    # Proctoring evidence, for the retention pass (None: the pass does nothing).
+    evidence: EvidenceStore | None = None
 
 
 @dataclass(frozen=True)
@@ -41,16 +45,19 @@ class Periodic:
     sweep_seconds: float = 30.0
     relay_seconds: float = 5.0
     retention: timedelta = timedelta(days=7)
+    proctor_sweep_seconds: float = 5.0
+    proctor_retention_seconds: float = 3600.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Periodic":
         return cls(settings.sweep_seconds, settings.outbox_relay_seconds,
-                   timedelta(hours=settings.outbox_retention_hours))
+                   timedelta(hours=settings.outbox_retention_hours), settings.proctor_sweep_seconds,
+                   settings.proctor_retention_check_seconds)
 
 
 class JobQueue:
     """Sends jobs by name; owns the broker and, when started, a worker and its timers (the overdue
-    sweep and the outbox relay)."""
+    sweep, the outbox relay and the proctoring retention pass)."""
 
     def __init__(self, broker: dramatiq.Broker, context: JobContext) -> None:
         self.broker = broker
@@ -74,7 +81,9 @@ class JobQueue:
         self._worker.start()
         self._stop.clear()
         self._timers = [self._every(periodic.sweep_seconds, self._sweep, "overdue sweep"),
-                        self._every(periodic.relay_seconds, lambda: self._relay(periodic.retention), "outbox relay")]
+                        self._every(periodic.relay_seconds, lambda: self._relay(periodic.retention), "outbox relay"),
+                        self._every(periodic.proctor_sweep_seconds, self._proctor_sweep, "proctor heartbeat sweep"),
+                        self._every(periodic.proctor_retention_seconds, self._purge_evidence, "proctoring retention")]
 
     def _every(self, seconds: float, action: Callable[[], None], what: str) -> threading.Thread:
         def loop() -> None:
@@ -93,6 +102,11 @@ class JobQueue:
         # compare-and-set, so each attempt still closes exactly once.
         self.send("close_overdue_attempts")
 
+    def _proctor_sweep(self) -> None:
+        # Network drops: sessions whose heartbeats stopped get a heartbeat_missing observation.
+        # Idempotent (a session with an open drop flag is skipped), so several workers may sweep.
+        self.send("sweep_proctor_heartbeats")
+
     def _relay(self, retention: timedelta) -> None:
         """Send outbox rows the API could not send (Redis was down), then prune old sent rows."""
         factory = self.context.session_factory
@@ -101,6 +115,14 @@ class JobQueue:
         now = self.context.clock()
         outbox.relay_pending(factory, self, now)
         outbox.prune_sent(factory, now, retention)
+
+    def _purge_evidence(self) -> None:
+        """Purge proctoring evidence past each exam's retention (services/proctor_retention.py): in
+        place like the relay, since it walks the file store the worker shares with the API."""
+        factory, store = self.context.session_factory, self.context.evidence
+        if factory is None or store is None:
+            return
+        proctor_retention.purge_due(factory, store, self.context.clock())
 
     def stop(self) -> None:
         self._stop.set()

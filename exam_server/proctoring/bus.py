@@ -1,8 +1,8 @@
 """Implementations of :class:`proctoring.bus.Bus` and the one bus of a process.
 
 * :class:`InProcessBus` (the embedded default, and tests): handlers are called in this process.
-* A Redis pub/sub bus for several API processes is added next to it (``build_bus`` picks it when
-  ``EXAM_REDIS_URL`` is set).
+* :class:`exam_server.proctoring.redis_bus.RedisBus` for several API processes (``build_bus`` picks
+  it when ``EXAM_REDIS_URL`` is set): one pub/sub connection per process, local dispatch.
 
 ``app.state.proctor_bus`` holds the process's bus; :func:`get_bus` reads it from a request or
 WebSocket's app.
@@ -51,7 +51,10 @@ class InProcessBus:
 
 
 def build_bus(redis_url: str | None) -> Bus:
-    # The Redis bus (several API processes) plugs in here.
+    if redis_url:
+        from exam_server.proctoring.redis_bus import RedisBus
+
+        return RedisBus(redis_url)
     return InProcessBus()
 
 

@@ -3,6 +3,7 @@
 State machine (illegal transitions raise AttemptClosed):
 
     in_progress --submit--> submitted --grade--> graded
+    in_progress --a proctor ends it--> submitted (the proctor and the reason on the step)
     in_progress --deadline job--> submitted (finished_at = deadline)
 
 Every change appends an ``attempt_steps`` row; ``attempt_answers`` holds the latest accepted
@@ -250,6 +251,22 @@ def submit(session: Session, attempt: Attempt, now: datetime) -> Attempt:
     _step(session, attempt.id, StepKind.SUBMITTED, now, actor_id=attempt.user_id)
     grade(session, attempt.id, now)
     return attempt
+
+
+def end_by_proctor(session: Session, attempt: Attempt, now: datetime, proctor_id: int,
+                   why: dict[str, Any]) -> bool:
+    """A proctor ends the attempt (监考终止): submitted with what was saved, the proctor and the reason
+    on its step. After the deadline it closes at the deadline instead. False if already finished."""
+    if attempt.state != AttemptState.IN_PROGRESS:
+        return False
+    if now >= attempt.deadline:
+        _close(session, attempt, now)
+        return True
+    attempt.state, attempt.finished_at, attempt.finish_reason = (
+        AttemptState.SUBMITTED, now, FinishReason.SUBMITTED)
+    _step(session, attempt.id, StepKind.SUBMITTED, now, actor_id=proctor_id, data={"ended_by_proctor": True, **why})
+    grade(session, attempt.id, now)
+    return True
 
 
 def close_if_overdue(session: Session, attempt_id: int, now: datetime) -> bool:

@@ -104,6 +104,18 @@ for _name, _, _ in TEACHER_PAGES:
     router.add_api_route(f"/teacher/{_name}", _teacher_page(_name), methods=["GET"], response_class=HTMLResponse)
 
 
+@router.get("/centre/proctoring/{exam_id}/wall", response_class=HTMLResponse)
+def proctor_wall_page(request: Request, exam_id: int) -> Response:
+    """The live proctor wall (监考墙) of one exam: a tile per candidate of the chosen room."""
+    return _render(request, "proctor_wall.html", "proctor-wall", {"exam_id": exam_id})
+
+
+@router.get("/centre/proctoring/{exam_id}/review", response_class=HTMLResponse)
+def proctoring_review_page(request: Request, exam_id: int) -> Response:
+    """The review after a proctored exam: sessions by evidence, a timeline each, flags and decisions."""
+    return _render(request, "proctor_review.html", "proctor-review", {"exam_id": exam_id})
+
+
 @router.get("/centre/print", response_class=HTMLResponse)
 def centre_print_page(request: Request) -> Response:
     """Exam-centre printing: tickets, door lists, sign-in sheets, seat charts (a worker job)."""
