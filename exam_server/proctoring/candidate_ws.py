@@ -6,7 +6,8 @@ session is taken over by this connection (an older one is closed SUPERSEDED thro
 ``hello`` -> messages until the client leaves or a proctor terminates.
 
 The connection holds no database session: each message is one short transaction in a worker thread
-(:mod:`exam_server.services.proctor_live`); flag changes and status go to the wall after commit.
+(:mod:`exam_server.services.proctor_live`), client events through the process's group-committing
+:class:`~exam_server.proctoring.writer.EventWriter`; flag changes and status go to the wall after commit.
 Proctors' :class:`~proctoring.protocol.Control` messages arrive on ``attempt_channel`` and are
 forwarded; ``terminate`` then closes with TERMINATED. The token is checked when connecting only: a
 connection outlives the 15-minute access token, and a reconnect must present a fresh one.
