@@ -39,7 +39,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_healthy(base_url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+# A busy machine (parallel suites) can need longer to import and migrate: EXAM_TEST_SERVER_START_S.
+START_TIMEOUT_S = float(os.environ.get("EXAM_TEST_SERVER_START_S", "30"))
+
+
+def _wait_healthy(base_url: str, proc: subprocess.Popen[bytes], timeout: float = START_TIMEOUT_S) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
