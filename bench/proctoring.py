@@ -42,6 +42,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import contextlib
+
 from bench.delivery_server import clean_redis, recreate_postgres  # noqa: E402
 from bench.proctoring_setup import cpu_s, rss_kb, seed, spawn, wait_port  # noqa: E402
 
@@ -68,15 +70,17 @@ def percentile(values: list[float], q: float) -> float | None:
 class Clients:
     """The client processes; each gets a share of the (url, token) targets."""
 
-    def __init__(self, targets: list[tuple[str, str]], procs: int, workdir: Path, echo: bool = False) -> None:
+    def __init__(self, targets: list[tuple[str, str]], procs: int, workdir: Path, echo: bool = False,
+                 proctors: list[tuple[str, str]] | None = None) -> None:
         self.procs: list[subprocess.Popen[str]] = []
         for i in range(procs):
             share = targets[i::procs]
+            walls = (proctors or [])[i::procs]
             err = (workdir / f"client{i}.log").open("a")
             proc = subprocess.Popen([sys.executable, str(HERE / "proctoring_client.py")], stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE, stderr=err, text=True)
             assert proc.stdin is not None
-            proc.stdin.write(json.dumps({"targets": share, "echo": echo}) + "\n")
+            proc.stdin.write(json.dumps({"targets": share, "echo": echo, "proctors": walls}) + "\n")
             proc.stdin.flush()
             self.procs.append(proc)
 
@@ -95,10 +99,8 @@ class Clients:
         return answers
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(RuntimeError, OSError, ValueError):
             self.ask({"cmd": "quit"})
-        except (RuntimeError, OSError, ValueError):
-            pass
         for proc in self.procs:
             try:
                 proc.wait(timeout=30)
@@ -161,11 +163,28 @@ def load_phase(servers: list[tuple[Any, int]], clients: Clients, opts: argparse.
     latencies = [x for r in results for x in r["latencies"]]
     seconds = max(r["seconds"] for r in results)
     acked = sum(r["acked"] for r in results)
-    return {"events_sent": sum(r["sent"] for r in results), "events_acked": acked,
-            "events_per_s": round(acked / seconds, 1), "latency_p50_ms": percentile(latencies, 0.50),
-            "latency_p99_ms": percentile(latencies, 0.99), "latency_max_ms": percentile(latencies, 1.0),
+    to_proctor = proctor_latencies([c for r in results for c in r["copies"]], [f for r in results for f in r["flags"]])
+    return {"event_to_proctor_p50_ms": percentile(to_proctor, 0.50),
+            "event_to_proctor_p99_ms": percentile(to_proctor, 0.99),
+            "flags_seen_by_proctors": len(to_proctor), "proctors_closed": sum(r["proctors_closed"] for r in results),
+            "events_sent": sum(r["sent"] for r in results), "events_acked": acked,
+            "events_per_s": round(acked / seconds, 1), "ack_p50_ms": percentile(latencies, 0.50),
+            "ack_p99_ms": percentile(latencies, 0.99), "ack_max_ms": percentile(latencies, 1.0),
             "dropped": sum(r["unacked"] for r in results) + sum(r["closed"] for r in results),
             "server_cpu_cores_used": round(cpu / seconds, 2), "load_seconds": round(seconds, 1)}
+
+
+def proctor_latencies(copies: list[list[float]], flags: list[list[float]]) -> list[float]:
+    """For each copy_paste flag a proctor received: ms since the latest copy event of that session."""
+    sent: dict[int, list[float]] = {}
+    for session_id, at in copies:
+        sent.setdefault(int(session_id), []).append(at)
+    out = []
+    for session_id, at in flags:
+        earlier = [t for t in sent.get(int(session_id), []) if t <= at]
+        if earlier:
+            out.append((at - max(earlier)) * 1000)
+    return out
 
 
 def frames_phase(servers: list[tuple[Any, int]], clients: Clients) -> dict[str, Any]:
@@ -185,7 +204,9 @@ def run_impl(ws: str, targets: list[tuple[int, str]], opts: argparse.Namespace, 
     try:
         urls = [f"ws://127.0.0.1:{port}/ws/proctoring/attempts/" for _, port in servers]
         pairs = [(urls[i % len(urls)] + str(attempt), token) for i, (attempt, token) in enumerate(targets)]
-        clients = Clients(pairs, opts.clients, workdir)
+        walls = [(f"ws://127.0.0.1:{servers[i % len(servers)][1]}/ws/proctoring/exams/{opts.exam_id}/wall",
+                  opts.admin_token) for i in range(opts.proctors if with_load else 0)]
+        clients = Clients(pairs, opts.clients, workdir, proctors=walls)
         held, per_conn = idle_memory(servers, clients, len(pairs), opts.parallel)
         out: dict[str, Any] = {"connections": held, "mem_per_conn_kb": round(per_conn, 1)}
         if with_load:
@@ -216,11 +237,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--connections", type=int, default=1000)
     parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--proctors", type=int, default=4, help="proctor walls watching the whole exam")
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--duration-s", type=float, default=30.0)
     parser.add_argument("--events-per-min", type=float, default=2.0)
     parser.add_argument("--parallel", type=int, default=100, help="connections opened at once per client process")
-    parser.add_argument("--ws", default="websockets-sansio,websockets", help="uvicorn ws implementations; the first gets the load")
+    parser.add_argument("--ws", default="websockets-sansio,websockets",
+                        help="uvicorn ws implementations to compare; the first also gets the load")
     parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/bench_proctoring")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     opts = parser.parse_args()
@@ -230,7 +253,8 @@ def main() -> None:
     signing_key = secrets.token_urlsafe(32)
     recreate_postgres(opts.database_url)
     log(f"seeding {opts.connections} candidates; logs in {workdir}")
-    targets = seed(opts.database_url, opts.connections, signing_key)
+    targets, exam_id, admin_token = seed(opts.database_url, opts.connections, signing_key)
+    opts.exam_id, opts.admin_token = exam_id, admin_token
     env = {k: v for k, v in os.environ.items() if not k.startswith("EXAM_")}
     env |= {"EXAM_DATABASE_URL": opts.database_url, "EXAM_REDIS_URL": opts.redis_url, "EXAM_SECRET_KEY": signing_key,
             "EXAM_DATA_DIR": str(workdir / "data"), "EXAM_QUEUE_NAMESPACE": namespace}
@@ -246,8 +270,12 @@ def main() -> None:
         baseline = echo_baseline(opts.connections, opts, workdir)
     finally:
         clean_redis(opts.redis_url, namespace)
+    proctored = result.get("flags_seen_by_proctors", 0) > 0
+    result |= {"latency_kind": "event_to_proctor" if proctored else "event_to_ack",
+               "latency_p50_ms": result["event_to_proctor_p50_ms" if proctored else "ack_p50_ms"],
+               "latency_p99_ms": result["event_to_proctor_p99_ms" if proctored else "ack_p99_ms"]}
     result |= {"ws": opts.ws.split(",")[0], "mem_per_conn_kb_by_ws": by_ws, "baseline_echo_mem_per_conn_kb": baseline,
-               "processes": opts.processes, "proctors": 0, "latency_kind": "event_to_ack", "fd_limit": fd_limit,
+               "processes": opts.processes, "proctors": opts.proctors, "fd_limit": fd_limit,
                "requested_connections": opts.connections, "database": "postgresql"}
     print(json.dumps(result))
 

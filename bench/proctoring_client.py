@@ -36,8 +36,38 @@ class Stats:
     latencies: list[float] = field(default_factory=list)
 
 
+COPIES: list[tuple[int, float]] = []  # (session_id, wall-clock time a "copy" event was sent)
+
+
+class Proctor:
+    """A proctor's wall: records when each copy_paste flag of a session arrives (wall clock)."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.url, self.token = url, token
+        self.flags: list[tuple[int, float]] = []
+        self.closed = False
+        self.task: asyncio.Task[None] | None = None
+
+    async def open(self) -> None:
+        ws = await websockets.connect(self.url, max_size=2**22, open_timeout=60, ping_interval=None,
+                                      compression=None)
+        await ws.send(json.dumps({"type": "auth", "token": self.token}))
+        self.task = asyncio.create_task(self.read(ws))
+
+    async def read(self, ws: ClientConnection) -> None:
+        try:
+            async for raw in ws:
+                msg = json.loads(raw)
+                if msg.get("type") == "flag" and msg["payload"].get("rule") == "copy_paste" \
+                        and not msg["payload"].get("ended_at"):
+                    self.flags.append((msg["session_id"], time.time()))
+        except websockets.ConnectionClosed:
+            pass
+        self.closed = True
+
+
 class Candidate:
-    __slots__ = ("url", "token", "ws", "seq", "sent_at", "stats", "reader", "echo")
+    __slots__ = ("url", "token", "ws", "seq", "sent_at", "stats", "reader", "echo", "session_id")
 
     def __init__(self, url: str, token: str, stats: Stats, echo: bool = False) -> None:
         self.url, self.token, self.stats, self.echo = url, token, stats, echo
@@ -45,6 +75,7 @@ class Candidate:
         self.seq = 0
         self.sent_at: dict[int, float] = {}
         self.reader: asyncio.Task[Any] | None = None
+        self.session_id = 0
 
     async def open(self) -> None:
         self.ws = await websockets.connect(self.url, max_size=2**20, open_timeout=60, ping_interval=None,
@@ -56,6 +87,7 @@ class Candidate:
         if hello.get("type") != "hello":
             raise RuntimeError(f"expected hello, got {hello}")
         self.seq = hello["resume_from"]
+        self.session_id = int(hello["session_id"])
         if hello["consent_required"]:
             consent = {"type": "consent", "accepted": True, "notice_version": hello["notice_version"]}
             await self.ws.send(json.dumps(consent))
@@ -87,6 +119,8 @@ class Candidate:
             msg["jpeg_b64"] = JPEG_B64
         elif kind != "heartbeat":
             msg["kind"] = kind
+            if kind == "copy":
+                COPIES.append((self.session_id, time.time()))
         self.sent_at[self.seq] = time.perf_counter()
         self.stats.sent += 1
         try:
@@ -161,6 +195,8 @@ async def main() -> None:
     setup = json.loads(sys.stdin.readline())
     stats = Stats()
     cands = [Candidate(url, token, stats, setup.get("echo", False)) for url, token in setup["targets"]]
+    proctors = [Proctor(url, token) for url, token in setup.get("proctors", [])]
+    await asyncio.gather(*(p.open() for p in proctors))
     loop = asyncio.get_running_loop()
     while True:
         line = await loop.run_in_executor(None, sys.stdin.readline)
@@ -183,7 +219,9 @@ async def main() -> None:
             else:
                 await run_frames([c for c in cands if c.ws][: cmd.get("connections", 50)], cmd["seconds"])
             await drain(cands)
-            reply({"sent": stats.sent - before[0], "acked": stats.acked - before[1], "closed": stats.closed,
+            reply({"copies": COPIES, "flags": [f for p in proctors for f in p.flags],
+                   "proctors_closed": sum(p.closed for p in proctors),
+                   "sent": stats.sent - before[0], "acked": stats.acked - before[1], "closed": stats.closed,
                    "errors": stats.errors, "seconds": time.monotonic() - began, "latencies": stats.latencies,
                    "unacked": sum(len(c.sent_at) for c in cands)})
         elif cmd["cmd"] == "quit":

@@ -28,8 +28,9 @@ from models import Attempt, Exam, ExamCandidate, Paper, ProctorSettings, Role, U
 from models.enums import AttemptState  # noqa: E402
 
 
-def seed(url: str, count: int, signing_key: str) -> list[tuple[int, str]]:
-    """N students with an in-progress attempt each in one proctored exam: [(attempt_id, token)]."""
+def seed(url: str, count: int, signing_key: str) -> tuple[list[tuple[int, str]], int, str]:
+    """N students with an in-progress attempt each in one proctored exam: ([(attempt_id, token)],
+    the exam's id, an admin's token for the proctor walls)."""
     migrate.upgrade(url)
     engine = create_db_engine(url)
     now = datetime.now(UTC)
@@ -60,8 +61,9 @@ def seed(url: str, count: int, signing_key: str) -> list[tuple[int, str]]:
                  "deadline": now + timedelta(hours=2), "max_score": 0.0, "variant_seed": 0} for u in users]))
     finally:
         engine.dispose()
-    return [(a, issue_token(signing_key, u, Role.STUDENT, "access", now, timedelta(hours=2))[0])
-            for a, u in zip(attempts, users, strict=True)]
+    tokens = [(a, issue_token(signing_key, u, Role.STUDENT, "access", now, timedelta(hours=2))[0])
+              for a, u in zip(attempts, users, strict=True)]
+    return tokens, exam.id, issue_token(signing_key, admin.id, Role.ADMIN, "access", now, timedelta(hours=2))[0]
 
 
 def spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:

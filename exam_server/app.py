@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock,
         if runtime.settings.embedded_queue and runtime.settings.run_embedded_worker:
             runtime.queue.start_worker(runtime.settings.worker_threads, Periodic.from_settings(runtime.settings))
         yield
+        await candidate_ws.close_writer(app)
         await app.state.proctor_bus.close()
         runtime.close()
 

@@ -37,10 +37,11 @@ def serve(
                 ws_per_message_deflate=False, ws_max_size=WS_MAX_SIZE, ws_max_queue=WS_MAX_QUEUE)
 
 
-# WebSocket settings for the proctoring connections (measured in bench/proctoring.py): no
+# WebSocket settings for the proctoring connections (measured in bench/proctoring.py: sans-I/O
+# websockets held 37 KB per idle connection, the legacy websockets protocol 43 KB): no
 # per-message deflate (its zlib state costs tens of KB per connection), frames above 1 MiB cut by
 # the library (close 1009), a small queue of received messages per connection.
-WS_IMPL: Literal["websockets", "wsproto"] = "websockets"
+WS_IMPL: Literal["websockets-sansio", "websockets", "wsproto"] = "websockets-sansio"
 WS_MAX_SIZE = 1024 * 1024
 WS_MAX_QUEUE = 4
 

@@ -39,8 +39,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-# Generous: on a loaded 2-core machine importing OpenCV and onnxruntime alone can take tens of seconds.
-def _wait_healthy(base_url: str, proc: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
+# Generous by default: on a loaded 2-core machine importing OpenCV and onnxruntime alone can take tens of
+# seconds; EXAM_TEST_SERVER_START_S overrides it.
+START_TIMEOUT_S = float(os.environ.get("EXAM_TEST_SERVER_START_S", "120"))
+
+
+def _wait_healthy(base_url: str, proc: subprocess.Popen[bytes], timeout: float = START_TIMEOUT_S) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:

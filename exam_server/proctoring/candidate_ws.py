@@ -6,7 +6,8 @@ session is taken over by this connection (an older one is closed SUPERSEDED thro
 ``hello`` -> messages until the client leaves or a proctor terminates.
 
 The connection holds no database session: each message is one short transaction in a worker thread
-(:mod:`exam_server.services.proctor_live`); flag changes and status go to the wall after commit.
+(:mod:`exam_server.services.proctor_live`), client events through the process's group-committing
+:class:`~exam_server.proctoring.writer.EventWriter`; flag changes and status go to the wall after commit.
 Proctors' :class:`~proctoring.protocol.Control` messages arrive on ``attempt_channel`` and are
 forwarded; ``terminate`` then closes with TERMINATED. The token is checked when connecting only: a
 connection outlives the 15-minute access token, and a reconnect must present a fresh one.
@@ -33,8 +34,10 @@ from exam_server.errors import Unauthenticated
 from exam_server.proctoring import hooks, live_io, wall
 from exam_server.proctoring.bus import get_bus
 from exam_server.proctoring.evidence import EvidenceStore, build_evidence_store
+from exam_server.proctoring.writer import EventWriter
 from exam_server.runtime import Runtime
 from exam_server.services import proctor_live as live
+from exam_server.services.proctor_events import Pending
 from exam_server.sessions.addresses import client_address
 from models import ProctorSession
 from proctoring.bus import attempt_channel
@@ -77,6 +80,23 @@ def db_limiter(app: Any) -> anyio.CapacityLimiter:
         size = max(1, app.state.runtime.settings.db_pool_size // 2)
         limiter = app.state.proctor_db_limiter = anyio.CapacityLimiter(size)
     return limiter
+
+
+def event_writer(app: Any) -> EventWriter:
+    writer: EventWriter | None = getattr(app.state, "proctor_event_writer", None)
+    if writer is None:
+        runtime: Runtime = app.state.runtime
+        writer = app.state.proctor_event_writer = EventWriter(runtime.session_factory, lambda: evidence_store(app),
+                                                              db_limiter(app), runtime.clock)
+    return writer
+
+
+async def close_writer(app: Any) -> None:
+    """At shutdown (the app's lifespan): stop the writer's tasks."""
+    writer: EventWriter | None = getattr(app.state, "proctor_event_writer", None)
+    if writer is not None:
+        app.state.proctor_event_writer = None
+        await writer.close()
 
 
 def evidence_store(app: Any) -> EvidenceStore:
@@ -224,8 +244,7 @@ class CandidateConnection:
 
     async def _event(self, opened: live.Opened, msg: Heartbeat | BrowserEvent | Frame) -> None:
         jpeg = live_io.jpeg_bytes(msg.jpeg_b64) if isinstance(msg, Frame) else None
-        outcome = await self._txn(lambda s, put: live.store_event(
-            s, put, opened.session_id, self.connection_id, msg, jpeg, self.runtime.clock()), evidence=jpeg is not None)
+        outcome = await event_writer(self.ws.app).submit(Pending(opened.session_id, self.connection_id, msg, jpeg))
         await self.send(Ack(seq=msg.seq))
         if isinstance(msg, Frame) and outcome.frame_id is None and not outcome.duplicate:
             await self.send(ErrorMessage(code="frame_dropped", detail="no frame is kept before consent", seq=msg.seq))

@@ -3,7 +3,8 @@
 The WebSocket handler (``exam_server/proctoring/candidate_ws.py``) holds no database session: it
 calls one function here per message, through :func:`transact`, which is one short transaction in
 a worker thread. A function either completes or raises and leaves nothing behind (an evidence blob
-written before a failed commit is deleted again).
+written before a failed commit is deleted again). The frequent client events (heartbeat, browser
+event, frame) are stored by :mod:`exam_server.services.proctor_events` in group commits.
 
 Sequence numbers: client events carry ``seq`` 1, 2, 3, ... over the whole attempt. A seq at or
 below ``proctor_sessions.last_seq`` was stored before (a resend after a reconnect): it is acked and
@@ -32,18 +33,17 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from exam_server.db import enqueue_after_commit, session_scope
+from exam_server.db import session_scope
 from exam_server.proctoring import hooks
 from exam_server.proctoring.evidence import EvidenceStore
 from exam_server.services.proctor_sessions import transition
 from models import Attempt, ExamCandidate, ProctorConsent, ProctorEvent, ProctorFrame, ProctorSession, ProctorSettings
 from models.enums import AttemptState
-from proctoring.protocol import CONSENT_NOTICE_VERSION, HEARTBEAT_S, BrowserEvent, CloseCode, Consent, Frame, Heartbeat
+from proctoring.protocol import CONSENT_NOTICE_VERSION, HEARTBEAT_S, CloseCode, Consent
 from proctoring.rules import FlagChange, Observation
 from proctoring.session import IllegalTransition, Move, SessionState, start_state
 
 LIVE_WINDOW = timedelta(seconds=3 * HEARTBEAT_S)
-ANALYSE_FRAME_JOB = "analyse_proctor_frame"  # agreed with the face analysis module: (frame_id)
 T = TypeVar("T")
 Put = Callable[[bytes], str]
 
@@ -212,7 +212,10 @@ def _observed(session: Session, ps: ProctorSession, kind: str, now: datetime,
 
 def current(session: Session, session_id: int, connection_id: str) -> ProctorSession:
     """The session, locked, if ``connection_id`` still holds it (else SUPERSEDED or ended)."""
-    ps = session.get(ProctorSession, session_id, with_for_update=True)
+    return held_by(session.get(ProctorSession, session_id, with_for_update=True), connection_id)
+
+
+def held_by(ps: ProctorSession | None, connection_id: str) -> ProctorSession:
     if ps is None or ps.state == SessionState.ENDED:
         raise LiveRefused(CloseCode.NOT_PROCTORED, "the proctoring session of this attempt has ended")
     if ps.connection_id != connection_id:
@@ -267,45 +270,6 @@ def apply_identity(session: Session, session_id: int, frame_id: int, outcome: ho
     data = {"frame_id": frame_id, "status": ps.identity, "distance": outcome.distance, "reason": outcome.reason}
     changes = hooks.observe(session, ps, [_observed(session, ps, "identity_checked", now, data)], now)
     return Outcome(ps.state, changes, identity=ps.identity)
-
-
-def store_event(session: Session, put: Put, session_id: int, connection_id: str,
-                msg: Heartbeat | BrowserEvent | Frame, jpeg: bytes | None, now: datetime) -> Outcome:
-    """Store one client event once (see the module doc on seqs); a frame goes to the analysis queue."""
-    ps = current(session, session_id, connection_id)
-    if msg.seq <= ps.last_seq:
-        return Outcome(ps.state, duplicate=True)
-    kind, data, frame_id = _event_body(session, put, ps, msg, jpeg, now)
-    if msg.seq > ps.last_seq + 1:
-        data = {**(data or {}), "gap": msg.seq - ps.last_seq - 1}
-    event = ProctorEvent(session_id=ps.id, seq=msg.seq, kind=kind, client_at=msg.at, received_at=now, data=data)
-    session.add(event)
-    session.flush()
-    ps.last_seq, ps.last_seen_at = msg.seq, now
-    if frame_id is not None:
-        enqueue_after_commit(session, ANALYSE_FRAME_JOB, frame_id)
-        return Outcome(ps.state, frame_id=frame_id)
-    if kind == "frame_dropped":
-        return Outcome(ps.state)
-    # Buffered events arrive late: the client's time, never later than now, is when it happened.
-    seen = Observation(kind, min(msg.at, now), data, event_id=event.id)
-    return Outcome(ps.state, hooks.observe(session, ps, [seen], now))
-
-
-def _event_body(session: Session, put: Put, ps: ProctorSession, msg: Heartbeat | BrowserEvent | Frame,
-                jpeg: bytes | None, now: datetime) -> tuple[str, dict[str, Any] | None, int | None]:
-    if isinstance(msg, Heartbeat):
-        return "heartbeat", None, None
-    if isinstance(msg, BrowserEvent):
-        return str(msg.kind), msg.data, None
-    if ps.state in (SessionState.CONSENT_PENDING, SessionState.ENDED) or jpeg is None:
-        # No frame is kept before consent; the seq is still taken so resume stays in order.
-        return "frame_dropped", {"reason": "no consent recorded"}, None
-    frame = ProctorFrame(session_id=ps.id, purpose="monitor", taken_at=min(msg.at, now), storage_key=put(jpeg),
-                         size_bytes=len(jpeg), analysis=None, analysed_at=None)
-    session.add(frame)
-    session.flush()
-    return "frame", {"frame_id": frame.id, "size": len(jpeg)}, frame.id
 
 
 def close_connection(session: Session, session_id: int, connection_id: str, reason: str,

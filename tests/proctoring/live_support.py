@@ -20,7 +20,9 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from websockets.asyncio.client import ClientConnection
 
+from exam_server import cli
 from exam_server.db import session_scope
+from exam_server.proctoring import candidate_ws
 from exam_server.runtime import Runtime
 from models import OutboxJob, ProctorConsent, ProctorEvent, ProctorFrame, ProctorSession, ProctorSettings
 
@@ -52,8 +54,8 @@ class LiveServer:
 @contextmanager
 def serve(app: FastAPI) -> Iterator[LiveServer]:
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning",
-                            ws_per_message_deflate=False)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning", ws=cli.WS_IMPL,
+                            ws_per_message_deflate=False, ws_max_size=cli.WS_MAX_SIZE, ws_max_queue=cli.WS_MAX_QUEUE)
     server = uvicorn.Server(config)
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(),), daemon=True)
@@ -68,6 +70,7 @@ def serve(app: FastAPI) -> Iterator[LiveServer]:
     finally:
         server.should_exit = True
         thread.join(15)
+        loop.run_until_complete(candidate_ws.close_writer(app))
         loop.close()
 
 

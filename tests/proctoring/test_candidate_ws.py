@@ -61,8 +61,11 @@ def live(database_url: str, tmp_path: Path) -> Iterator[Live]:
     clock = ManualClock(START)
     runtime = make_runtime(database_url, tmp_path, clock, trusted_proxies=["127.0.0.1/32"])
     world = build_world(make_client(runtime), runtime, clock)
+    assert world.start("s2")["proctored"] is False  # the exam page opens no socket
     make_proctored(runtime, world.ids["exam"])
-    attempt_id = world.start("s1")["attempt_id"]
+    started = world.start("s1")
+    assert started["proctored"] is True
+    attempt_id = started["attempt_id"]
     with serve(world.client.app) as server:  # type: ignore[arg-type]
         server.listen(exam_channel(world.ids["exam"]))
         yield Live(world, server, attempt_id)
@@ -250,8 +253,9 @@ def test_expired_revoked_tokens_and_closed_or_unproctored_attempts(live: Live) -
     assert run(_auth_close(live, live.attempt_id, live.token())) == CloseCode.NOT_PROCTORED
     with runtime.session_factory() as session, session.begin():
         session.get(ProctorSettings, world.ids["exam"]).enabled = False  # type: ignore[union-attr]
-    other = world.start("s2")["attempt_id"]
-    assert run(_auth_close(live, other, live.token("s2"))) == CloseCode.NOT_PROCTORED
+    other = world.start("s2")
+    assert other["proctored"] is False
+    assert run(_auth_close(live, other["attempt_id"], live.token("s2"))) == CloseCode.NOT_PROCTORED
     assert counts(runtime)["proctor_events"] == 0
 
 
