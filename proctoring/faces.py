@@ -20,8 +20,14 @@ class FrameAnalysis:
     match_distance: float | None = None  # distance to the enrolled embedding (one face only)
     matches: bool | None = None  # None: no enrolled photo, or not exactly one face
     looking_away: bool | None = None  # None: not estimated
-    usable: bool = True  # False: too dark, too blurred, not a JPEG
+    # False: the frame says nothing about presence (not an image, too large, or no face found in a
+    # frame too dark, too bright or too blurred to show one); rules must not count it as face absent.
+    usable: bool = True
     reason: str | None = None  # why unusable, or why no match was computed
+    # Added by the face analysis (proctoring/face_engine.py); None in analyses made before them.
+    brightness: float | None = None  # mean luminance 0..255
+    sharpness: float | None = None  # variance of the Laplacian (low = blurred)
+    yaw: float | None = None  # nose offset over eye distance (0 frontal; see face_engine.YAW_AWAY)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
