@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     refresh_token_hours: int = Field(default=12, gt=0)
     db_pool_size: int = Field(default=10, gt=0)
     sweep_seconds: float = Field(default=30.0, gt=0)
+    # how often the worker looks for proctoring sessions whose heartbeats stopped (network drop)
+    proctor_sweep_seconds: float = Field(default=5.0, gt=0)
     worker_threads: int = Field(default=4, gt=0)
     # The job outbox: how often a worker sends jobs the API could not (Redis down), and how long
     # sent rows are kept for inspection before the relay prunes them.

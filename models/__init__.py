@@ -21,6 +21,7 @@ from models.proctoring import (
     ProctorEvent,
     ProctorFlag,
     ProctorFrame,
+    ProctorRuleState,
     ProctorSession,
     ProctorSettings,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "ProctorEvent",
     "ProctorFlag",
     "ProctorFrame",
+    "ProctorRuleState",
     "ProctorSession",
     "ProctorSettings",
     "MarkingAssignment",

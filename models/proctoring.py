@@ -149,3 +149,14 @@ class ProctorSettings(Base):
     retention_days: Mapped[int] = mapped_column(Integer, default=30)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime]
+
+
+class ProctorRuleState(Base):
+    """The detection rules' memory of one session (proctoring.rules.RuleState as JSON): pending
+    debounce windows and open violations, so a rule continues across observations and processes."""
+
+    __tablename__ = "proctor_rule_states"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("proctor_sessions.id"), primary_key=True)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime]

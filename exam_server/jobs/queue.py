@@ -46,11 +46,13 @@ class Periodic:
     relay_seconds: float = 5.0
     retention: timedelta = timedelta(days=7)
     proctor_retention_seconds: float = 3600.0
+    proctor_sweep_seconds: float = 5.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Periodic":
         return cls(settings.sweep_seconds, settings.outbox_relay_seconds,
-                   timedelta(hours=settings.outbox_retention_hours), settings.proctor_retention_check_seconds)
+                   timedelta(hours=settings.outbox_retention_hours), settings.proctor_retention_check_seconds,
+                   settings.proctor_sweep_seconds)
 
 
 class JobQueue:
@@ -80,7 +82,8 @@ class JobQueue:
         self._stop.clear()
         self._timers = [self._every(periodic.sweep_seconds, self._sweep, "overdue sweep"),
                         self._every(periodic.relay_seconds, lambda: self._relay(periodic.retention), "outbox relay"),
-                        self._every(periodic.proctor_retention_seconds, self._purge_evidence, "proctoring retention")]
+                        self._every(periodic.proctor_retention_seconds, self._purge_evidence, "proctoring retention"),
+                        self._every(periodic.proctor_sweep_seconds, self._proctor_sweep, "proctor heartbeat sweep")]
 
     def _every(self, seconds: float, action: Callable[[], None], what: str) -> threading.Thread:
         def loop() -> None:
@@ -98,6 +101,11 @@ class JobQueue:
         # Backstop for lost deadline messages: several workers may sweep at once; closing is a
         # compare-and-set, so each attempt still closes exactly once.
         self.send("close_overdue_attempts")
+
+    def _proctor_sweep(self) -> None:
+        # Network drops: sessions whose heartbeats stopped get a heartbeat_missing observation.
+        # Idempotent (a session with an open drop flag is skipped), so several workers may sweep.
+        self.send("sweep_proctor_heartbeats")
 
     def _relay(self, retention: timedelta) -> None:
         """Send outbox rows the API could not send (Redis was down), then prune old sent rows."""

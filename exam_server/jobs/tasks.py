@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from exam_server.clock import Clock
 from exam_server.db import session_scope
-from exam_server.services import attempts, print_jobs, scans
+from exam_server.services import attempts, print_jobs, proctor_flags, scans
 from item_bank import statistics
 
 
@@ -47,6 +47,12 @@ def read_scan_batch(factory: sessionmaker[Session], clock: Clock, batch_id: int)
     scans.run(factory, clock, batch_id)
 
 
+def sweep_proctor_heartbeats(factory: sessionmaker[Session], clock: Clock) -> None:
+    """Open a network_drop flag for live proctoring sessions not heard from for 3 heartbeats."""
+    with session_scope(factory) as session:
+        proctor_flags.sweep_heartbeats(session, clock())
+
+
 TASKS: dict[str, Callable[..., None]] = {
     "close_attempt": close_attempt,
     "close_overdue_attempts": close_overdue_attempts,
@@ -54,4 +60,5 @@ TASKS: dict[str, Callable[..., None]] = {
     "update_item_statistics": update_item_statistics,
     "run_print_job": run_print_job,
     "read_scan_batch": read_scan_batch,
+    "sweep_proctor_heartbeats": sweep_proctor_heartbeats,
 }
