@@ -102,7 +102,9 @@ def decode_image(data: bytes, *, max_bytes: int = MAX_FRAME_BYTES, max_pixels: i
         raise
     except UnidentifiedImageError as exc:
         raise UnusableImage("not_an_image", "not a JPEG or PNG image") from exc
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise UnusableImage("too_many_pixels", f"the image claims too many pixels: {exc}") from exc
+    except (OSError, ValueError, SyntaxError) as exc:
         raise UnusableImage("corrupt", f"the image cannot be decoded: {exc}") from exc
     return rgb
 

@@ -10,7 +10,7 @@ it in a worker thread, as it takes ~0.1-0.5 s of CPU)::
 Rules:
 * consent (告知-同意) must be recorded and accepted first, else :class:`ConsentRequired` (nothing changes);
 * the session must be ``identity_pending``, else ``IllegalTransition`` (nothing changes);
-* the same person (distance <= ``proctoring.faces.MATCH_DISTANCE``) -> ``passed``, state ``active``;
+* the same person (distance <= ``proctoring.faces.IDENTITY_DISTANCE``, stricter than monitoring) -> ``passed``, state ``active``;
 * another face -> ``failed``; no enrolled photo, no face, several faces, an unusable image ->
   ``impossible``; both move the session to ``manual_pending`` with the reason (never a silent
   block: a proctor checks by hand and admits, see the wall's ``admit`` command).
@@ -32,7 +32,7 @@ from exam_server.proctoring.evidence import EvidenceError, EvidenceStore
 from exam_server.services.proctor_sessions import transition
 from models import EnrolledPhoto, ProctorConsent, ProctorFrame, ProctorSession
 from proctoring.face_engine import Embedding, FaceEngine, analyse_frame, embedding_from_bytes
-from proctoring.faces import FrameAnalysis
+from proctoring.faces import IDENTITY_DISTANCE, FrameAnalysis
 from proctoring.session import IdentityStatus, IllegalTransition, Move, SessionState
 
 
@@ -89,7 +89,7 @@ def check_identity(session: Session, ps: ProctorSession, jpeg: bytes, engine: Fa
                               "notice; consent comes before the identity check")
     if ps.state != SessionState.IDENTITY_PENDING:
         raise IllegalTransition(SessionState(ps.state), Move.IDENTITY_PASSED)
-    analysis = analyse_frame(jpeg, engine, enrolled_embedding(session, evidence, ps.user_id))
+    analysis = analyse_frame(jpeg, engine, enrolled_embedding(session, evidence, ps.user_id), IDENTITY_DISTANCE)
     status, reason = judge(analysis)
     move = Move.IDENTITY_PASSED if status == IdentityStatus.PASSED else Move.IDENTITY_FAILED
     state = transition(session, ps, move, now, data={"reason": reason} if reason else None)
