@@ -10,7 +10,8 @@ it in a worker thread, as it takes ~0.1-0.5 s of CPU)::
 Rules:
 * consent (告知-同意) must be recorded and accepted first, else :class:`ConsentRequired` (nothing changes);
 * the session must be ``identity_pending``, else ``IllegalTransition`` (nothing changes);
-* the same person (distance <= ``proctoring.faces.IDENTITY_DISTANCE``, stricter than monitoring) -> ``passed``, state ``active``;
+* the same person (distance <= ``proctoring.faces.IDENTITY_DISTANCE``, stricter than monitoring)
+  -> ``passed``, state ``active``;
 * another face -> ``failed``; no enrolled photo, no face, several faces, an unusable image ->
   ``impossible``; both move the session to ``manual_pending`` with the reason (never a silent
   block: a proctor checks by hand and admits, see the wall's ``admit`` command).
