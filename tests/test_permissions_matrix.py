@@ -6,10 +6,13 @@ that exactly the roles granted it get past the role check. Part two scripts the 
 a record id and has no row there fails the suite.
 """
 
+import io
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import face_photos
 import pytest
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
@@ -204,6 +207,7 @@ def owner_rows(ids: dict[str, Any]) -> list[Row]:
         *print_rows(ids),
         *scan_rows(ids),
         *marking_rows(ids),
+        *enrolled_photo_rows(ids),
     ]
 
 
@@ -274,6 +278,24 @@ def marking_rows(ids: dict[str, Any]) -> list[Row]:
          {"admin": 403, "tA": 403, "mA": 200, **none}),
         # The admin (who manages EM, so leads its marking) sends it back; tA's same move is then a 409.
         ("POST", f"/api/marking/tasks/{token2}/release", None, {"admin": 200, "tA": 409, "mA": 403, **none}),
+    ]
+
+
+def enrolled_photo_rows(ids: dict[str, Any]) -> list[Row]:
+    """Enrolled photos of sA (class A1): the district, school A's admin and A1's teacher manage them; sA
+    reads their own; a school's ZIP import is open to its staff (each file checked, the report says)."""
+    sa, school = ids["sA"], ids["school_a"]
+    manage = {"admin": 200, "tA": 200, "saA": 200, "*": 404}
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("no-such-number.jpg", face_photos.jpeg(face_photos.astronaut()))
+    return [
+        ("PUT", f"/api/users/{sa}/enrolled-photo", {FILES: face_photos.jpeg(face_photos.astronaut())}, manage),
+        ("GET", f"/api/users/{sa}/enrolled-photo", None, {"admin": 200, "tA": 200, "saA": 200, "sA": 200, "*": 404}),
+        ("POST", f"/api/schools/{school}/enrolled-photos/import", {FILES: archive.getvalue()},
+         {"admin": 200, "tA": 200, "tA2": 200, "rA": 200, "saA": 200, "*": 404}),
+        # The admin deletes it; the others then find nothing (404) whether or not they may.
+        ("DELETE", f"/api/users/{sa}/enrolled-photo", None, {"admin": 204, "*": 404}),
     ]
 
 
