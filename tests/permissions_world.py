@@ -26,7 +26,18 @@ from support import PASSWORD, World
 
 from exam_server.db import session_scope
 from exam_server.services import accounts, marking, print_jobs, scans
-from models import ExamDuty, ExamStaff, MarkingTask, Role, ScanBatch, ScanPage, User
+from models import (
+    ExamDuty,
+    ExamStaff,
+    MarkingTask,
+    ProctorFrame,
+    ProctorSession,
+    ProctorSettings,
+    Role,
+    ScanBatch,
+    ScanPage,
+    User,
+)
 
 USERS = ["admin", "tA", "tA2", "rA", "pA", "pA2", "tB", "sA", "sB", "saA", "cA", "mA", "saB", "cA2"]
 ROLE_OF = {"admin": Role.ADMIN, "tA": Role.TEACHER, "tA2": Role.TEACHER, "rA": Role.REVIEWER,
@@ -105,7 +116,27 @@ def build_perm_world(world: World) -> PermWorld:
     add_print_world(w)
     add_scan_world(w)
     add_marking_world(w)
+    add_proctor_world(w)
     return w
+
+
+def add_proctor_world(w: PermWorld) -> None:
+    """Proctoring on ``E``: enabled, ``sA``'s session active (so saves still pass) with one frame
+    (``proctor_frame``) in the evidence store."""
+    world, now, ids = w.world, w.world.clock(), w.ids
+    rt = world.runtime
+    key = rt.evidence.put(b"\xff\xd8 frame \xff\xd9")
+    with session_scope(rt.session_factory) as session:
+        session.add(ProctorSettings(exam_id=ids["exam"], enabled=True, weights={}, retention_days=30, updated_at=now))
+        ps = ProctorSession(attempt_id=ids["attempt"], exam_id=ids["exam"], user_id=ids["sA"], state="active",
+                            identity="passed", last_seq=0, risk_score=0.0, created_at=now, updated_at=now)
+        session.add(ps)
+        session.flush()
+        frame = ProctorFrame(session_id=ps.id, purpose="monitor", taken_at=now, storage_key=key, size_bytes=12)
+        session.add(frame)
+        session.flush()
+        ids["proctor_frame"] = frame.id
+    rt.proctored.forget(ids["exam"])
 
 
 def add_print_world(w: PermWorld) -> None:

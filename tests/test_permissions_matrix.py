@@ -83,7 +83,7 @@ def _fill(path: str, ids: dict[str, Any]) -> str:
               "slot_id": ids["slot"], "sha256": ids["sha"], "duty": "marker",
               "job_id": ids["print_job"], "file_no": 1, "batch_id": ids["scan_batch"], "page_id": ids["scan_page"],
               "district_id": ids["district"], "grade_id": ids["grade"], "subject": ids["subject"],
-              "unit_id": ids["marking_unit"], "token": ids["marking_token"],
+              "unit_id": ids["marking_unit"], "token": ids["marking_token"], "frame_id": ids["proctor_frame"],
               "user_id": ids["victim"] if path.startswith("/api/users/") else ids["sA"] if joint else ids["pA"]}
     return path.format(**values)
 
@@ -208,6 +208,17 @@ def owner_rows(ids: dict[str, Any]) -> list[Row]:
         *scan_rows(ids),
         *marking_rows(ids),
         *enrolled_photo_rows(ids),
+        *proctor_wall_rows(ids),
+    ]
+
+
+def proctor_wall_rows(ids: dict[str, Any]) -> list[Row]:
+    """The proctor wall's room picker: who may see E and proctor it (tA runs it, pA is its proctor);
+    a candidate's own frames: only that candidate."""
+    e = ids["exam"]
+    return [
+        ("GET", f"/api/proctoring/exams/{e}/wall-rooms", None, {"admin": 200, "tA": 200, "pA": 200, "*": 404}),
+        ("GET", f"/api/proctoring/my-frames/{ids['proctor_frame']}", None, {"sA": 200, "sB": 404}),
     ]
 
 

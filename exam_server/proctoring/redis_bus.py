@@ -6,8 +6,9 @@ last one leaving sends ``UNSUBSCRIBE``) -> one reader task reads the single pub/
 calls the channel's local handlers in the order Redis delivered (so per channel, in publish order).
 Publishing goes through a small separate pool (a subscribed connection cannot publish).
 
-``subscribe`` returns once Redis confirmed the subscription (at most :data:`CONFIRM_TIMEOUT_S`),
-so anything published after it returns is delivered. After ``unsubscribe`` returns, the handler
+``subscribe`` returns once Redis confirmed the subscription (waiting at most
+:data:`CONFIRM_TIMEOUT_S`, also when Redis is down), so anything published after it returns is
+delivered. After ``unsubscribe`` returns, the handler
 is never called again, even for messages already in flight (dispatch reads the live table).
 
 Handlers run on the reader task: they must be quick (put the payload on a queue), or they delay
@@ -27,6 +28,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -65,6 +68,8 @@ class RedisBus:
         self._closed = False
         self.dropped = 0  # publishes lost because Redis was unreachable
         self.reconnects = 0
+        # The subscriber connection's name in CLIENT LIST (operators can tell processes apart).
+        self.client_name = f"exam-proctor-bus-{os.getpid()}-{secrets.token_hex(3)}"
 
     # ---- publishing -----------------------------------------------------------------------------
 
@@ -87,12 +92,12 @@ class RedisBus:
             if len(handlers) > 1:
                 return
             event = self._confirm[channel] = asyncio.Event()
-            sent = await self._send("subscribe", channel)
-        if sent:  # wait outside the lock: the reader sets the event when Redis confirms
-            try:
-                await asyncio.wait_for(event.wait(), CONFIRM_TIMEOUT_S)
-            except TimeoutError:
-                log.warning("proctoring bus: no confirmation for %s yet (Redis slow or down)", channel)
+            await self._send("subscribe", channel)  # not connected yet: _connect subscribes it
+        # Wait outside the lock: the reader sets the event when Redis confirms.
+        try:
+            await asyncio.wait_for(event.wait(), CONFIRM_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("proctoring bus: no confirmation for %s yet (Redis slow or down)", channel)
 
     async def unsubscribe(self, channel: str, handler: Handler) -> None:
         async with self._lock:
@@ -127,9 +132,10 @@ class RedisBus:
     def subscriber_count(self, channel: str) -> int:
         return len(self._handlers.get(channel, ()))
 
-    def redis_channels(self) -> set[str]:
-        """Channels this process holds on Redis (for tests and the health of the bus)."""
-        return set(self._handlers)
+    def subscribed_on_redis(self, channel: str) -> bool:
+        """Redis confirmed this process's subscription to ``channel`` (since the last reconnect)."""
+        event = self._confirm.get(channel)
+        return event is not None and event.is_set()
 
     # ---- the reader -----------------------------------------------------------------------------
 
@@ -156,11 +162,13 @@ class RedisBus:
                 delay = min(delay * 2, self._backoff[1])
 
     async def _connect(self) -> None:
-        client = self._sub_client = aioredis.Redis.from_url(self._url, socket_connect_timeout=2)
+        client = self._sub_client = aioredis.Redis.from_url(self._url, socket_connect_timeout=2,
+                                                            client_name=self.client_name)
         pubsub = client.pubsub(ignore_subscribe_messages=False)
         async with self._lock:
             channels = list(self._handlers)
-            self._confirm = {channel: asyncio.Event() for channel in channels}
+            for channel in channels:  # unconfirmed until Redis answers this connection's SUBSCRIBE
+                self._confirm.setdefault(channel, asyncio.Event()).clear()
             if channels:
                 await pubsub.subscribe(*channels)
             else:
