@@ -31,6 +31,7 @@ from exam_server.api import (
     paper_print,
     papers,
     printing,
+    proctor_review,
     proctoring,
     roster,
     scans,
@@ -71,7 +72,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock,
                    interchange.router, assembly.router, papers.router, exams.router, attempts.router, printing.router,
                    paper_print.router,
                    sites.router, scans.router, marking.router, centre.router, centre.teacher_router,
-                   proctoring.router, wall_ws.router, enrolled_photos.router, pages.router):
+                   proctoring.router, wall_ws.router, enrolled_photos.router, proctor_review.router, pages.router):
         app.include_router(router)
     _install_offline_docs(app)  # before /static: the first matching mount wins
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")

@@ -1,13 +1,26 @@
 """Helpers for proctoring tests: a proctoring session for a student's attempt, written directly."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from support import World
+from support import PASSWORD, World
 
 from exam_server.db import session_scope
-from models import ProctorEvent, ProctorFrame, ProctorSession, User
+from exam_server.services import accounts
+from models import (
+    ExamDuty,
+    ExamRoom,
+    ExamSitting,
+    ExamStaff,
+    ProctorEvent,
+    ProctorFrame,
+    ProctorSession,
+    Role,
+    Room,
+    Site,
+    User,
+)
 
 
 def user_id(world: World, username: str) -> int:
@@ -47,3 +60,33 @@ def add_frame(world: World, session_id: int, at: datetime, storage_key: str | No
         session.add(row)
         session.flush()
         return row.id
+
+
+def make_rooms(world: World) -> tuple[int, int]:
+    """Two exam rooms for the world's exam (a site, two rooms, one sitting); returns their ids."""
+    now = world.clock()
+    with session_scope(world.runtime.session_factory) as session:
+        site = Site(name="考点", code="PS1")
+        session.add(site)
+        session.flush()
+        rooms = [Room(site_id=site.id, code=f"R{i}", name=f"R{i}", capacity=4, rows=2, cols=2) for i in (1, 2)]
+        sitting = ExamSitting(exam_id=world.ids["exam"], name="AM", opens_at=now, closes_at=now + timedelta(hours=3))
+        session.add_all([*rooms, sitting])
+        session.flush()
+        exam_rooms = [ExamRoom(exam_id=world.ids["exam"], sitting_id=sitting.id, room_id=r.id, number=i + 1)
+                      for i, r in enumerate(rooms)]
+        session.add_all(exam_rooms)
+        session.flush()
+        return exam_rooms[0].id, exam_rooms[1].id
+
+
+def add_proctor(world: World, username: str, exam_room_id: int | None) -> int:
+    """A proctor account assigned to the world's exam (one room, or all with None), signed in."""
+    with session_scope(world.runtime.session_factory) as session:
+        user = accounts.create_user(session, username, PASSWORD, Role.PROCTOR, username, None, world.clock())
+        session.flush()
+        session.add(ExamStaff(exam_id=world.ids["exam"], user_id=user.id, duty=ExamDuty.PROCTOR,
+                              exam_room_id=exam_room_id))
+        uid = user.id
+    world.login(username)
+    return uid

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from joint_perm_world import add_joint, joint_rows
 from permissions_world import ROLE_OF, USERS, PermWorld, build_perm_world
+from proctor_perm_world import add_proctoring, proctoring_rows
 from support import PASSWORD, START, World, make_client, make_runtime
 
 from exam_server.clock import ManualClock
@@ -66,6 +67,7 @@ def perm(database_url: str, tmp_path: Path) -> Iterator[PermWorld]:
     runtime = make_runtime(database_url, tmp_path, clock)
     perm = build_perm_world(World(make_client(runtime), runtime, clock))
     add_joint(perm)
+    add_proctoring(perm)
     # The account deactivate/reactivate act on: ending a caller's own sessions would turn its
     # later calls into 401s.
     perm.ids["victim"] = perm.world.ok("POST", "/api/users", "admin", json={
@@ -83,7 +85,8 @@ def _fill(path: str, ids: dict[str, Any]) -> str:
               "slot_id": ids["slot"], "sha256": ids["sha"], "duty": "marker",
               "job_id": ids["print_job"], "file_no": 1, "batch_id": ids["scan_batch"], "page_id": ids["scan_page"],
               "district_id": ids["district"], "grade_id": ids["grade"], "subject": ids["subject"],
-              "unit_id": ids["marking_unit"], "token": ids["marking_token"], "frame_id": ids["proctor_frame"],
+              "unit_id": ids["marking_unit"], "token": ids["marking_token"],
+              "session_id": ids["proctor_session"], "flag_id": ids["proctor_flag"], "frame_id": ids["proctor_frame"],
               "user_id": ids["victim"] if path.startswith("/api/users/") else ids["sA"] if joint else ids["pA"]}
     return path.format(**values)
 
@@ -294,7 +297,8 @@ def marking_rows(ids: dict[str, Any]) -> list[Row]:
 
 def enrolled_photo_rows(ids: dict[str, Any]) -> list[Row]:
     """Enrolled photos of sA (class A1): the district, school A's admin and A1's teacher manage them; sA
-    reads their own; a school's ZIP import is open to its staff (each file checked, the report says)."""
+    reads their own, and pA (who proctors sA's session on E) reads it for a manual check; a school's ZIP
+    import is open to its staff (each file checked, the report says)."""
     sa, school = ids["sA"], ids["school_a"]
     manage = {"admin": 200, "tA": 200, "saA": 200, "*": 404}
     archive = io.BytesIO()
@@ -302,7 +306,7 @@ def enrolled_photo_rows(ids: dict[str, Any]) -> list[Row]:
         zf.writestr("no-such-number.jpg", face_photos.jpeg(face_photos.astronaut()))
     return [
         ("PUT", f"/api/users/{sa}/enrolled-photo", {FILES: face_photos.jpeg(face_photos.astronaut())}, manage),
-        ("GET", f"/api/users/{sa}/enrolled-photo", None, {"admin": 200, "tA": 200, "saA": 200, "sA": 200, "*": 404}),
+        ("GET", f"/api/users/{sa}/enrolled-photo", None, {"admin": 200, "tA": 200, "saA": 200, "sA": 200, "pA": 200, "*": 404}),
         ("POST", f"/api/schools/{school}/enrolled-photos/import", {FILES: archive.getvalue()},
          {"admin": 200, "tA": 200, "tA2": 200, "rA": 200, "saA": 200, "*": 404}),
         # The admin deletes it; the others then find nothing (404) whether or not they may.
@@ -354,7 +358,7 @@ def _normalise(path: str) -> str:
 
 def test_route_x_role_x_owner(perm: PermWorld) -> None:
     caps = {(m, _normalise(p)): cap for m, p, cap in api_routes(perm.world.client.app)}  # type: ignore[arg-type]
-    rows = owner_rows(perm.ids) + joint_rows(perm.ids)
+    rows = owner_rows(perm.ids) + joint_rows(perm.ids) + proctoring_rows(perm.ids)
     failures = []
     for method, url, body, expected in rows:
         cap = caps[(method, _template(url, perm.ids))]

@@ -110,6 +110,12 @@ def proctor_wall_page(request: Request, exam_id: int) -> Response:
     return _render(request, "proctor_wall.html", "proctor-wall", {"exam_id": exam_id})
 
 
+@router.get("/centre/proctoring/{exam_id}/review", response_class=HTMLResponse)
+def proctoring_review_page(request: Request, exam_id: int) -> Response:
+    """The review after a proctored exam: sessions by evidence, a timeline each, flags and decisions."""
+    return _render(request, "proctor_review.html", "proctor-review", {"exam_id": exam_id})
+
+
 @router.get("/centre/print", response_class=HTMLResponse)
 def centre_print_page(request: Request) -> Response:
     """Exam-centre printing: tickets, door lists, sign-in sheets, seat charts (a worker job)."""
