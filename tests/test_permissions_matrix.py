@@ -306,7 +306,8 @@ def enrolled_photo_rows(ids: dict[str, Any]) -> list[Row]:
         zf.writestr("no-such-number.jpg", face_photos.jpeg(face_photos.astronaut()))
     return [
         ("PUT", f"/api/users/{sa}/enrolled-photo", {FILES: face_photos.jpeg(face_photos.astronaut())}, manage),
-        ("GET", f"/api/users/{sa}/enrolled-photo", None, {"admin": 200, "tA": 200, "saA": 200, "sA": 200, "pA": 200, "*": 404}),
+        ("GET", f"/api/users/{sa}/enrolled-photo", None,
+         {"admin": 200, "tA": 200, "saA": 200, "sA": 200, "pA": 200, "*": 404}),
         ("POST", f"/api/schools/{school}/enrolled-photos/import", {FILES: archive.getvalue()},
          {"admin": 200, "tA": 200, "tA2": 200, "rA": 200, "saA": 200, "*": 404}),
         # The admin deletes it; the others then find nothing (404) whether or not they may.
