@@ -204,16 +204,19 @@ def import_zip(session: Session, store: EvidenceStore, engine: FaceEngine, actor
             reports.append(body)
             continue
         number = PurePosixPath(name).stem.strip()
-        reports.append(_import_one(session, store, engine, actor, name, number, students.get(number), body,
-                                   number in seen, now))
-        seen.add(number)
+        report = _import_one(session, store, engine, actor, name, number, students.get(number), body,
+                             number in seen, now)
+        if report.status != "error":
+            seen.add(number)  # a later file for the same student is a duplicate; after a failed one it may try
+        reports.append(report)
     return reports
 
 
 def _import_one(session: Session, store: EvidenceStore, engine: FaceEngine, actor: User, name: str, number: str,
                 student: User | None, body: bytes, duplicate: bool, now: datetime) -> FileReport:
     if duplicate:
-        return FileReport(name, number, "error", "duplicate", f"another file in the ZIP is also for {number}")
+        return FileReport(name, number, "error", "duplicate",
+                          f"another photo in the ZIP was already stored for {number}")
     if student is None:
         return FileReport(name, number, "error", "unknown_student", f"no student of this school has number {number}")
     if not may_manage_photo(session, actor, student):
