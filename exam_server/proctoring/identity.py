@@ -1,31 +1,30 @@
 """The identity check before the exam: a live frame against the candidate's enrolled photo.
 
-Called by the candidate WebSocket for an ``identity_frame`` (one short transaction; the caller runs
-it in a worker thread, as it takes ~0.1-0.5 s of CPU)::
+Two steps, so the face analysis (~0.1-0.3 s of CPU) holds no write transaction:
 
-    outcome = check_identity(session, ps, jpeg, engine, evidence, now, frame_id=frame.id)
-    # -> IdentityOutcome(status, reason, distance, state, analysis); send
-    #    IdentityResult(status=outcome.status, reason=outcome.reason) to the candidate.
+* :func:`check_identity` ``(session, ps, jpeg, now)`` reads only: it refuses without an accepted
+  consent (告知-同意, :class:`ConsentRequired`), loads the enrolled embedding and judges the frame.
+  The candidate WebSocket calls it in a worker thread with a read session (``hooks.check_identity``);
+  ``engine`` (default: the process's dlib engine) and ``evidence`` (default: the store of the
+  runtime that owns the session's database engine) can be passed.
+* :func:`apply_identity` ``(session, ps, outcome, now, frame_id=None)`` moves the session in a write
+  transaction: ``passed`` -> ``active``; ``failed`` (another face) or ``impossible`` (no enrolled
+  photo, no face, several faces, an unusable image) -> ``manual_pending`` with the reason (never a
+  silent block: a proctor checks by hand and admits, see the wall's ``admit``). It stores the
+  distance in ``proctor_sessions.identity_distance`` and the analysis in the frame's row. (The live
+  connection has its own equivalent, ``proctor_live.apply_identity``.)
 
-Rules:
-* consent (告知-同意) must be recorded and accepted first, else :class:`ConsentRequired` (nothing changes);
-* the session must be ``identity_pending``, else ``IllegalTransition`` (nothing changes);
-* the same person (distance <= ``proctoring.faces.IDENTITY_DISTANCE``, stricter than monitoring)
-  -> ``passed``, state ``active``;
-* another face -> ``failed``; no enrolled photo, no face, several faces, an unusable image ->
-  ``impossible``; both move the session to ``manual_pending`` with the reason (never a silent
-  block: a proctor checks by hand and admits, see the wall's ``admit`` command).
-
-The distance is stored in ``proctor_sessions.identity_distance`` and the analysis, when the frame
-was stored first (``frame_id``), in that ``proctor_frames`` row.
+Thresholds: ``proctoring.faces.IDENTITY_DISTANCE`` (0.5, stricter than monitoring's 0.6; measured in
+bench/faces.py).
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from exam_server.errors import Conflict
@@ -46,7 +45,7 @@ class IdentityOutcome:
     status: IdentityStatus  # passed, failed or impossible
     reason: str | None  # a stable code: face_mismatch, no_enrolled_photo, no_face, several_faces, too_dark, ...
     distance: float | None  # to the enrolled embedding (one face and a photo only)
-    state: SessionState  # active (passed) or manual_pending
+    state: SessionState  # where apply_identity moves the session: active (passed) or manual_pending
     analysis: FrameAnalysis
 
 
@@ -81,23 +80,52 @@ def judge(analysis: FrameAnalysis) -> tuple[IdentityStatus, str | None]:
     return IdentityStatus.IMPOSSIBLE, analysis.reason or "no_face"
 
 
-def check_identity(session: Session, ps: ProctorSession, jpeg: bytes, engine: FaceEngine,
-                   evidence: EvidenceStore, now: datetime, *, frame_id: int | None = None) -> IdentityOutcome:
-    """Check the live frame ``jpeg`` against the enrolled photo and move the session (see module doc).
-    Raises ConsentRequired or IllegalTransition before any change. The caller commits."""
+_STORES: weakref.WeakKeyDictionary[Engine, EvidenceStore] = weakref.WeakKeyDictionary()
+
+
+def register_evidence(engine: Engine, store: EvidenceStore) -> None:
+    """Tell :func:`check_identity` which evidence store goes with a database (build_runtime does)."""
+    _STORES[engine] = store
+
+
+def evidence_for(session: Session) -> EvidenceStore:
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    store = _STORES.get(engine)
+    if store is None:
+        raise RuntimeError("no evidence store is registered for this database (build_runtime registers it)")
+    return store
+
+
+def check_identity(session: Session, ps: ProctorSession, jpeg: bytes, now: datetime, *,
+                   engine: FaceEngine | None = None, evidence: EvidenceStore | None = None) -> IdentityOutcome:
+    """Judge the live frame ``jpeg`` against the enrolled photo; reads only (see the module doc).
+    Raises ConsentRequired when the candidate has not accepted the notice."""
     if not has_consent(session, ps):
         raise ConsentRequired(f"proctoring session {ps.id}: the candidate has not accepted the proctoring "
                               "notice; consent comes before the identity check")
+    if engine is None:
+        from proctoring.dlib_faces import default_engine
+
+        engine = default_engine()
+    store = evidence if evidence is not None else evidence_for(session)
+    analysis = analyse_frame(jpeg, engine, enrolled_embedding(session, store, ps.user_id), IDENTITY_DISTANCE)
+    status, reason = judge(analysis)
+    target = SessionState.ACTIVE if status == IdentityStatus.PASSED else SessionState.MANUAL_PENDING
+    return IdentityOutcome(status, reason, analysis.match_distance, target, analysis)
+
+
+def apply_identity(session: Session, ps: ProctorSession, outcome: IdentityOutcome, now: datetime, *,
+                   frame_id: int | None = None) -> SessionState:
+    """Move the session by the outcome (raises IllegalTransition unless it waits for the check)."""
     if ps.state != SessionState.IDENTITY_PENDING:
         raise IllegalTransition(SessionState(ps.state), Move.IDENTITY_PASSED)
-    analysis = analyse_frame(jpeg, engine, enrolled_embedding(session, evidence, ps.user_id), IDENTITY_DISTANCE)
-    status, reason = judge(analysis)
-    move = Move.IDENTITY_PASSED if status == IdentityStatus.PASSED else Move.IDENTITY_FAILED
-    state = transition(session, ps, move, now, data={"reason": reason} if reason else None)
-    ps.identity = str(status)
-    ps.identity_distance = analysis.match_distance
+    move = Move.IDENTITY_PASSED if outcome.status == IdentityStatus.PASSED else Move.IDENTITY_FAILED
+    state = transition(session, ps, move, now, data={"reason": outcome.reason} if outcome.reason else None)
+    ps.identity = str(outcome.status)
+    ps.identity_distance = outcome.distance
     if frame_id is not None:
         frame = session.get(ProctorFrame, frame_id)
         if frame is not None and frame.session_id == ps.id:
-            frame.analysis, frame.analysed_at = analysis.as_dict(), now
-    return IdentityOutcome(status, reason, analysis.match_distance, state, analysis)
+            frame.analysis, frame.analysed_at = outcome.analysis.as_dict(), now
+    return state

@@ -12,7 +12,13 @@ from sqlalchemy import select
 from support import World
 
 from exam_server.db import session_scope
-from exam_server.proctoring.identity import ConsentRequired, IdentityOutcome, check_identity, embedding_context
+from exam_server.proctoring.identity import (
+    ConsentRequired,
+    IdentityOutcome,
+    apply_identity,
+    check_identity,
+    embedding_context,
+)
 from models import EnrolledPhoto, ProctorConsent, ProctorFlag, ProctorFrame, ProctorSession
 from proctoring.dlib_faces import default_engine
 from proctoring.face_engine import embedding_bytes, enrol_photo
@@ -36,11 +42,17 @@ def _consent(world: World, session_id: int, student: str, accepted: bool = True)
 
 
 def _check(world: World, session_id: int, jpeg: bytes, frame_id: int | None = None) -> IdentityOutcome:
+    """As the live connection does it: the check in a read session (the engine and the store found by
+    default), then the move in a write transaction."""
+    with world.runtime.read_session() as session:
+        ps = session.get(ProctorSession, session_id)
+        assert ps is not None
+        outcome = check_identity(session, ps, jpeg, world.clock())
     with session_scope(world.runtime.session_factory) as session:
         ps = session.get(ProctorSession, session_id)
         assert ps is not None
-        return check_identity(session, ps, jpeg, default_engine(), world.runtime.evidence, world.clock(),
-                              frame_id=frame_id)
+        apply_identity(session, ps, outcome, world.clock(), frame_id=frame_id)
+    return outcome
 
 
 def _session(world: World, session_id: int) -> ProctorSession:
@@ -107,6 +119,20 @@ def test_a_session_not_waiting_for_the_check_refuses_it(world: World) -> None:
     with pytest.raises(IllegalTransition):
         _check(world, sid, fp.jpeg(fp.astronaut()))
     assert _session(world, sid).state == "active"
+
+
+def test_the_check_itself_reads_only(world: World) -> None:
+    sid = make_session(world, "s1", state="identity_pending")
+    _enrol(world, "s1", fp.jpeg(fp.astronaut()))
+    _consent(world, sid, "s1")
+    with world.runtime.read_session() as session:
+        ps = session.get(ProctorSession, sid)
+        assert ps is not None
+        outcome = check_identity(session, ps, fp.jpeg(fp.astronaut()), world.clock(), engine=default_engine(),
+                                 evidence=world.runtime.evidence)
+        assert (outcome.status, outcome.state) == ("passed", "active") and not session.dirty and not session.new
+    ps_after = _session(world, sid)
+    assert (ps_after.state, ps_after.identity, ps_after.identity_distance) == ("identity_pending", "passed", None)
 
 
 def test_an_embedding_sealed_for_another_user_is_not_used(world: World) -> None:
