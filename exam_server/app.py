@@ -21,6 +21,7 @@ from exam_server.api import (
     auth,
     bank,
     centre,
+    enrolled_photos,
     exams,
     interchange,
     items,
@@ -73,7 +74,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock,
                    interchange.router, assembly.router, papers.router, exams.router, attempts.router, printing.router,
                    paper_print.router, sites.router, scans.router, marking.router, marking_lead.router,
                    centre.router, centre.teacher_router, candidate_ws.router, proctor_review.router,
-                   proctoring.router, wall_ws.router, pages.router):
+                   proctoring.router, wall_ws.router, enrolled_photos.router, pages.router):
         app.include_router(router)
     _install_offline_docs(app)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from exam_server.errors import PayloadTooLarge
 from exam_server.settings import Settings
+from proctoring.face_engine import MAX_PHOTO_BYTES
 
 # Multipart headers, boundaries and the small form fields beside the file.
 MULTIPART_SLACK = 64 * 1024
@@ -34,6 +35,9 @@ def upload_routes(settings: Settings) -> dict[str, int]:
         "/api/media": settings.max_media_bytes + MULTIPART_SLACK,
         # "*" stands for one path segment (a record id).
         "/api/exams/*/scan-batches": settings.max_scan_upload_bytes + MULTIPART_SLACK,
+        # Proctoring: a student's enrolled photo, and a school's ZIP of them.
+        "/api/users/*/enrolled-photo": MAX_PHOTO_BYTES + MULTIPART_SLACK,
+        "/api/schools/*/enrolled-photos/import": settings.max_import_bytes + MULTIPART_SLACK,
     }
 
 

@@ -10,6 +10,7 @@ from exam_server.clock import Clock, system_clock
 from exam_server.db import create_db_engine, make_session_factory
 from exam_server.jobs.queue import JobContext, JobQueue, build_broker
 from exam_server.proctoring.evidence import EvidenceStore, build_evidence_store
+from exam_server.proctoring.identity import register_evidence
 from exam_server.services.attempts import SlotCatalog
 from exam_server.services.proctor_gate import ProctoredExams
 from exam_server.sessions.guards import SessionGuards, build_session_guards
@@ -52,6 +53,8 @@ def build_runtime(settings: Settings, clock: Clock = system_clock) -> Runtime:
     engine = create_db_engine(settings.database_url, settings.db_pool_size)
     context = JobContext(session_factory=None, clock=clock,
                          evidence=build_evidence_store(settings.evidence_key, settings.data_dir))
+    assert context.evidence is not None
+    register_evidence(engine, context.evidence)  # the identity check finds the store from its session
     queue = JobQueue(build_broker(settings.redis_url, settings.queue_namespace), context)
     factory = make_session_factory(engine, queue, clock)
     context.session_factory = factory

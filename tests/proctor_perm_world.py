@@ -4,6 +4,7 @@ with one flag and one stored frame; ``pA`` proctors ``E`` (every room), ``tA`` r
 from typing import Any
 
 from permissions_world import PermWorld
+from sqlalchemy import select
 
 from exam_server.db import session_scope
 from exam_server.services import proctor_timeline
@@ -15,10 +16,13 @@ def add_proctoring(perm: PermWorld) -> None:
     now = world.clock()
     store = proctor_timeline.evidence_store(world.runtime.settings.data_dir, world.runtime.settings.evidence_key)
     with session_scope(world.runtime.session_factory) as session:
-        ps = ProctorSession(attempt_id=ids["attempt"], exam_id=ids["exam"], user_id=ids["sA"], exam_room_id=None,
-                            state="active", identity="passed", last_seen_at=now, created_at=now, updated_at=now)
-        session.add(ps)
-        session.flush()
+        # The wall's part of the world (permissions_world.add_proctor_world) may have made the session already.
+        ps = session.scalars(select(ProctorSession).where(ProctorSession.attempt_id == ids["attempt"])).first()
+        if ps is None:
+            ps = ProctorSession(attempt_id=ids["attempt"], exam_id=ids["exam"], user_id=ids["sA"], exam_room_id=None,
+                                state="active", identity="passed", last_seen_at=now, created_at=now, updated_at=now)
+            session.add(ps)
+            session.flush()
         frame = ProctorFrame(session_id=ps.id, purpose="monitor", taken_at=now, storage_key=store.put(b"\xff\xd8jpeg"),
                              size_bytes=7, analysis={"faces": 0}, analysed_at=now)
         flag = ProctorFlag(session_id=ps.id, rule="tab_hidden", severity="medium", started_at=now, ended_at=now,

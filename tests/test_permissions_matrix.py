@@ -6,10 +6,13 @@ that exactly the roles granted it get past the role check. Part two scripts the 
 a record id and has no row there fails the suite.
 """
 
+import io
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import face_photos
 import pytest
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
@@ -207,6 +210,7 @@ def owner_rows(ids: dict[str, Any]) -> list[Row]:
         *print_rows(ids),
         *scan_rows(ids),
         *marking_rows(ids),
+        *enrolled_photo_rows(ids),
         *proctor_wall_rows(ids),
     ]
 
@@ -308,6 +312,26 @@ def marking_lead_rows(ids: dict[str, Any]) -> list[Row]:
         ("PUT", f"/api/marking/units/{unit}/lead", {"lead_marker_id": None}, lead),
         ("PUT", f"/api/marking/units/{unit2}/rules", {"tolerance": 1}, lead),
         ("DELETE", f"/api/marking/units/{unit}/markers/{m}", None, {**lead, "admin": 409, "tA": 409}),
+    ]
+
+
+def enrolled_photo_rows(ids: dict[str, Any]) -> list[Row]:
+    """Enrolled photos of sA (class A1): the district, school A's admin and A1's teacher manage them; sA
+    reads their own, and pA (who proctors sA's session on E) reads it for a manual check; a school's ZIP
+    import is open to its staff (each file checked, the report says)."""
+    sa, school = ids["sA"], ids["school_a"]
+    manage = {"admin": 200, "tA": 200, "saA": 200, "*": 404}
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("no-such-number.jpg", face_photos.jpeg(face_photos.astronaut()))
+    return [
+        ("PUT", f"/api/users/{sa}/enrolled-photo", {FILES: face_photos.jpeg(face_photos.astronaut())}, manage),
+        ("GET", f"/api/users/{sa}/enrolled-photo", None,
+         {"admin": 200, "tA": 200, "saA": 200, "sA": 200, "pA": 200, "*": 404}),
+        ("POST", f"/api/schools/{school}/enrolled-photos/import", {FILES: archive.getvalue()},
+         {"admin": 200, "tA": 200, "tA2": 200, "rA": 200, "saA": 200, "*": 404}),
+        # The admin deletes it; the others then find nothing (404) whether or not they may.
+        ("DELETE", f"/api/users/{sa}/enrolled-photo", None, {"admin": 204, "*": 404}),
     ]
 
 

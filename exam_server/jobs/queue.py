@@ -24,6 +24,7 @@ from exam_server.jobs import outbox, tasks
 from exam_server.proctoring.evidence import EvidenceStore
 from exam_server.services import proctor_retention
 from exam_server.settings import Settings
+from proctoring.face_engine import FaceEngine
 
 log = logging.getLogger(__name__)
 QUEUE_NAME = "exam"
@@ -36,6 +37,9 @@ class JobContext:
     clock: Clock
     # Proctoring evidence, for the retention pass (None: the pass does nothing).
     evidence: EvidenceStore | None = None
+    # The face model for analyse_proctor_frame; None: proctoring.dlib_faces.default_engine(), loaded on
+    # the first frame (tests inject one).
+    face_engine: FaceEngine | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,11 @@ class JobQueue:
             self.actors[name] = dramatiq.Actor(
                 _bind(fn, context), broker=broker, actor_name=name, queue_name=QUEUE_NAME,
                 priority=0, options={"max_retries": 5, "min_backoff": 1000, "max_backoff": 60000},
+            )
+        for name, body in tasks.CONTEXT_TASKS.items():
+            self.actors[name] = dramatiq.Actor(
+                _bind_context(body, context), broker=broker, actor_name=name, queue_name=QUEUE_NAME,
+                priority=0, options={"max_retries": 3, "min_backoff": 1000, "max_backoff": 30000},
             )
 
     def send(self, job_name: str, *args: Any, delay_seconds: float = 0.0) -> None:
@@ -143,6 +152,14 @@ def _bind(fn: Callable[..., None], context: JobContext) -> Callable[..., None]:
         if context.session_factory is None:
             raise RuntimeError("job context has no database session factory")
         fn(context.session_factory, context.clock, *args)
+
+    run.__name__ = fn.__name__
+    return run
+
+
+def _bind_context(fn: Callable[..., None], context: JobContext) -> Callable[..., None]:
+    def run(*args: Any) -> None:
+        fn(context, *args)
 
     run.__name__ = fn.__name__
     return run

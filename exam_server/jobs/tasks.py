@@ -2,13 +2,16 @@
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from exam_server.clock import Clock
 from exam_server.db import session_scope
-from exam_server.services import attempts, print_jobs, proctor_flags, scans
+from exam_server.proctoring.evidence import EvidenceStore
+from exam_server.services import attempts, print_jobs, proctor_flags, proctor_frames, scans
 from item_bank import statistics
+from proctoring.face_engine import FaceEngine
 
 
 def close_attempt(factory: sessionmaker[Session], clock: Clock, attempt_id: int) -> None:
@@ -61,4 +64,31 @@ TASKS: dict[str, Callable[..., None]] = {
     "run_print_job": run_print_job,
     "read_scan_batch": read_scan_batch,
     "sweep_proctor_heartbeats": sweep_proctor_heartbeats,
+}
+
+
+class ProctorJobContext(Protocol):
+    """What a job needing more than the database and the clock reads (queue.JobContext)."""
+
+    session_factory: sessionmaker[Session] | None
+    clock: Clock
+    evidence: EvidenceStore | None
+    face_engine: FaceEngine | None
+
+
+def analyse_proctor_frame(context: ProctorJobContext, frame_id: int) -> None:
+    """Face analysis of one stored webcam frame, then the rules (services/proctor_frames.py)."""
+    if context.session_factory is None or context.evidence is None:
+        raise RuntimeError("analyse_proctor_frame needs the job context's database and evidence store")
+    engine = context.face_engine
+    if engine is None:  # loaded once per worker process, on the first frame
+        from proctoring.dlib_faces import default_engine
+
+        engine = default_engine()
+    proctor_frames.analyse(context.session_factory, context.evidence, engine, frame_id, context.clock())
+
+
+# Jobs whose body takes the whole job context (evidence store, face engine) instead of (factory, clock).
+CONTEXT_TASKS: dict[str, Callable[..., None]] = {
+    "analyse_proctor_frame": analyse_proctor_frame,
 }

@@ -67,6 +67,17 @@ class EvidenceStore:
         except InvalidTag as exc:
             raise EvidenceError(f"evidence {name} was altered or encrypted with another key") from exc
 
+    def seal(self, data: bytes, context: str) -> bytes:
+        """``nonce || ciphertext+tag`` of a small value kept outside the store (a database column)."""
+        nonce = os.urandom(_NONCE)
+        return nonce + self._aead.encrypt(nonce, data, b"sealed:" + context.encode())
+
+    def unseal(self, blob: bytes, context: str) -> bytes:
+        try:
+            return self._aead.decrypt(blob[:_NONCE], blob[_NONCE:], b"sealed:" + context.encode())
+        except InvalidTag as exc:
+            raise EvidenceError(f"sealed value for {context} was altered or encrypted with another key") from exc
+
     def delete(self, name: str) -> bool:
         """Remove a blob; False when it was already gone."""
         try:
@@ -79,3 +90,4 @@ class EvidenceStore:
 def build_evidence_store(configured_key: str | None, data_dir: Path) -> EvidenceStore:
     """The deployment's store: ``<data_dir>/evidence`` with the configured or generated key."""
     return EvidenceStore(data_dir / "evidence", load_or_create_key(configured_key, data_dir))
+
