@@ -11,6 +11,7 @@ from models.enums import AttemptState, ExamDuty, FinishReason, ItemStatus, ItemT
 from models.exam import Exam, ExamCandidate, ExamForm, ExamRoom, ExamSitting, ExamStaff
 from models.item import EnemySet, EnemySetMember, Item, ItemKnowledgePoint, ItemUsage, KnowledgePoint
 from models.marking import MarkingAssignment, MarkingMark, MarkingTask, MarkingUnit
+from models.ocr import CropReading
 from models.org import District, Grade, Room, School, SchoolClass, Site, TeacherAssignment
 from models.paper import Paper, PaperSection, PaperSlot
 from models.printing import PrintJob
@@ -36,6 +37,7 @@ __all__ = [
     "ProctorFrame",
     "ProctorSession",
     "ProctorSettings",
+    "CropReading",
     "MarkingAssignment",
     "MarkingMark",
     "MarkingTask",
