@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from exam_server.clock import Clock
 from exam_server.db import session_scope
-from exam_server.services import attempts, print_jobs, scans
+from exam_server.services import attempts, ocr_marking, print_jobs, scans
 from item_bank import statistics
 
 
@@ -47,6 +47,12 @@ def read_scan_batch(factory: sessionmaker[Session], clock: Clock, batch_id: int)
     scans.run(factory, clock, batch_id)
 
 
+def read_crops(factory: sessionmaker[Session], clock: Clock, attempt_id: int) -> None:
+    """OCR the attempt's scanned blanks and score boxes; score, zero or send each to a person
+    (services/ocr_marking.py)."""
+    ocr_marking.run(factory, clock, attempt_id)
+
+
 TASKS: dict[str, Callable[..., None]] = {
     "close_attempt": close_attempt,
     "close_overdue_attempts": close_overdue_attempts,
@@ -54,4 +60,5 @@ TASKS: dict[str, Callable[..., None]] = {
     "update_item_statistics": update_item_statistics,
     "run_print_job": run_print_job,
     "read_scan_batch": read_scan_batch,
+    "read_crops": read_crops,
 }
