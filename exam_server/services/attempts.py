@@ -344,6 +344,8 @@ def manual_fractions(session: Session, attempt_id: int, kind: StepKind = StepKin
         fraction = (step.data or {}).get("fraction")
         if step.slot_id is not None and isinstance(fraction, int | float) and not isinstance(fraction, bool):
             out[step.slot_id] = float(fraction)
+        elif step.slot_id is not None and (step.data or {}).get("withdrawn"):
+            out.pop(step.slot_id, None)  # the machine took its score back (a new image it could not score)
     return out
 
 

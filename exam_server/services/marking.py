@@ -259,6 +259,9 @@ def _task_view(session: Session, unit: MarkingUnit, task: MarkingTask) -> dict[s
                                       for n, c in enumerate(crops)]}
     if answer is not None:
         view["response"] = answer.response
+    why = ocr_checks.routed_reasons(session, task.attempt_id, unit.slot_ids)
+    if why:  # why the machine left a scanned blank to a person (never what it read: that would bias)
+        view["machine_reasons"] = why
     if task.state == TaskStatus.PROBLEM:
         view["problem"] = task.problem
     return view

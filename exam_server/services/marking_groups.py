@@ -143,7 +143,7 @@ def blank_answers(entries: Sequence[PaperEntry]) -> list[dict[str, Any]]:
             if index < len(blanks):
                 accepted = [str(a.get("text")) for a in blanks[index].get("answers") or []]
         elif item.type == "numeric":
-            accepted = [str(a.get("value")) for a in definition.get("answers") or []]
+            accepted = [_number(a) for a in definition.get("answers") or []]
         out.append({"label": criterion.name, "points": criterion.max_points, "accepted": accepted})
     return out
 
@@ -167,3 +167,10 @@ def blank_index(field: str | None) -> int:
     """0-based blank of a crop's field: "13" -> 0, "13.2" -> 1."""
     _, _, tail = (field or "").partition(".")
     return int(tail) - 1 if tail.isdigit() and int(tail) >= 1 else 0
+
+
+def _number(answer: dict[str, Any]) -> str:
+    value, tolerance = answer.get("value"), answer.get("tolerance") or 0
+    if not isinstance(value, int | float) or not isinstance(tolerance, int | float):
+        return str(value)
+    return f"{value:g} ± {tolerance:g}" if tolerance else f"{value:g}"

@@ -87,3 +87,12 @@ def _score_box_checks(rows: list[CropReading], score: float, tolerance: float) -
         out.append({"blank": None, "human": score, "machine": result.machine, "read": row.text,
                     "flagged": result.flagged, "detail": result.detail, "reading_id": row.id})
     return out
+
+
+def routed_reasons(session: Session, attempt_id: int, slot_ids: Sequence[int]) -> list[str]:
+    """Why the machine sent this candidate's blanks of these slots to a person (low_confidence,
+    no_match, corrupt_crop, model_failure, unsupported …), in order, without what it read."""
+    rows = session.execute(select(CropReading.reason).where(
+        CropReading.attempt_id == attempt_id, CropReading.slot_id.in_(list(slot_ids)),
+        CropReading.decision == "person").order_by(CropReading.slot_id, CropReading.blank_index))
+    return [reason or "unknown" for (reason,) in rows]
