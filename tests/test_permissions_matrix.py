@@ -14,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from joint_perm_world import add_joint, joint_rows
+from ocr_perm_world import add_ocr, ocr_rows
 from permissions_world import ROLE_OF, USERS, PermWorld, build_perm_world
 from support import PASSWORD, START, World, make_client, make_runtime
 
@@ -63,6 +64,7 @@ def perm(database_url: str, tmp_path: Path) -> Iterator[PermWorld]:
     runtime = make_runtime(database_url, tmp_path, clock)
     perm = build_perm_world(World(make_client(runtime), runtime, clock))
     add_joint(perm)
+    add_ocr(perm)
     # The account deactivate/reactivate act on: ending a caller's own sessions would turn its
     # later calls into 401s.
     perm.ids["victim"] = perm.world.ok("POST", "/api/users", "admin", json={
@@ -80,7 +82,8 @@ def _fill(path: str, ids: dict[str, Any]) -> str:
               "slot_id": ids["slot"], "sha256": ids["sha"], "duty": "marker",
               "job_id": ids["print_job"], "file_no": 1, "batch_id": ids["scan_batch"], "page_id": ids["scan_page"],
               "district_id": ids["district"], "grade_id": ids["grade"], "subject": ids["subject"],
-              "unit_id": ids["marking_unit"], "token": ids["marking_token"],
+              "unit_id": ids["marking_unit"], "token": ids["marking_token"], "n": 0,
+              "reading_id": ids["crop_reading"],
               "user_id": ids["victim"] if path.startswith("/api/users/") else ids["sA"] if joint else ids["pA"]}
     return path.format(**values)
 
@@ -204,6 +207,7 @@ def owner_rows(ids: dict[str, Any]) -> list[Row]:
         *print_rows(ids),
         *scan_rows(ids),
         *marking_rows(ids),
+        *ocr_rows(ids),
     ]
 
 
@@ -309,6 +313,7 @@ def _template(url: str, ids: dict[str, Any]) -> str:
     known.update({duty.value: "duty" for duty in ExamDuty})
     known.update({"math": "subject", "physics": "subject"})
     known.update({ids[k]: "token" for k in ("marking_token", "marking_token2")})
+    known["0"] = "n"  # the crop's number in a task (…/crops/0)
     parts = []
     for part in url.split("?")[0].split("/"):
         parts.append("{}" if part in known else part)
