@@ -56,7 +56,8 @@ def marked(world: World) -> World:
     world.ids["markers"] = {name: _marker(world, name) for name in ("m1", "m2", "m3")}
     units = world.ok("POST", f"/api/exams/{world.ids['exam']}/marking/units", "teacher",
                      json={"mode": "double", "tolerance": 2})
-    assert [(u["name"], u["tasks"], u["by_state"]["waiting_first"]) for u in units] == [("Q6", 2, 2)]  # the question as printed
+    # Named by the question as printed (the essay is question 6).
+    assert [(u["name"], u["tasks"], u["by_state"]["waiting_first"]) for u in units] == [("Q6", 2, 2)]
     world.ids["unit"] = units[0]["id"]
     return world
 

@@ -14,7 +14,7 @@ from ocr_sheet import handwritten_sheet
 from scan_fixture import Truth, sheet_layout, store_sheet, truth_loader, truth_reader, use_truth_reader
 from sqlalchemy import select
 from support import PASSWORD, World, build_world, make_client, make_runtime
-from test_scans import NUMBERS, RIGHT, _code, _upload, wait_for_ocr
+from test_scans import NUMBERS, RIGHT, _code, _upload
 
 from exam_server.clock import ManualClock
 from exam_server.db import session_scope
@@ -95,7 +95,8 @@ def _marker(world: World, name: str) -> int:
 
 
 def _units(world: World, **body: Any) -> dict[str, dict[str, Any]]:
-    units = world.ok("POST", f"/api/exams/{world.ids['exam']}/marking/units", "teacher", json={"mode": "single", **body})
+    url = f"/api/exams/{world.ids['exam']}/marking/units"
+    units = world.ok("POST", url, "teacher", json={"mode": "single", **body})
     return {u["name"]: u for u in units}
 
 

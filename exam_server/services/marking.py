@@ -240,9 +240,10 @@ def unit_view(unit: MarkingUnit, entries: list[PaperEntry]) -> dict[str, Any]:
     (a blank unit: every blank with its points and accepted answers; one mark per blank)."""
     item = entries[0].item
     definition = item.definition or {}
-    view = {"id": unit.id, "name": unit.name, "points": unit.points, "mode": unit.mode, "tolerance": unit.tolerance,
-            "score_step": unit.score_step, "stem": item.stem, "reference_answer": definition.get("reference_answer"),
-            "rubric": definition.get("rubric"), "criteria": definition.get("criteria"), "blanks": None}
+    view: dict[str, Any] = {
+        "id": unit.id, "name": unit.name, "points": unit.points, "mode": unit.mode, "tolerance": unit.tolerance,
+        "score_step": unit.score_step, "stem": item.stem, "reference_answer": definition.get("reference_answer"),
+        "rubric": definition.get("rubric"), "criteria": definition.get("criteria"), "blanks": None}
     if marking_groups.is_blank_unit(entries):
         view["stem"] = "\n".join(f"{e.number}. {e.item.stem}" for e in entries)
         view["blanks"] = marking_groups.blank_answers(entries)

@@ -41,7 +41,17 @@ from grading.ocr import DEFAULT_THRESHOLD, Action, OcrReading, ReadingStatus, Ro
 from grading.ocr import read_digits as ocr_digits
 from grading.ocr import read_text as ocr_text
 from grading.ocr.reader import MODEL_FILE, failed
-from models import AnswerCrop, Attempt, AttemptState, AttemptStep, CropReading, MarkingUnit, ScanBatch, ScanPage, StepKind
+from models import (
+    AnswerCrop,
+    Attempt,
+    AttemptState,
+    AttemptStep,
+    CropReading,
+    MarkingUnit,
+    ScanBatch,
+    ScanPage,
+    StepKind,
+)
 
 log = logging.getLogger(__name__)
 MODEL_NAME = f"rapidocr 3.10.0 {MODEL_FILE}"
@@ -92,10 +102,11 @@ def plan(session: Session, attempt_id: int) -> tuple[list[CropJob], FileStore | 
         select(CropReading).where(CropReading.attempt_id == attempt_id))}
     catalog = attempts.SlotCatalog()
     todo = []
+    definition: dict[str, Any]
     for crop in crops:
         if (crop.id, crop.image_sha256) in done:
             continue
-        item_type, definition = ("", {})
+        item_type, definition = "", {}  # an unmapped crop: no rule, a person reads it
         if crop.slot_id is not None:
             item_type, definition = catalog.item_for(session, attempt, crop.slot_id)
         index = marking_groups.blank_index(crop.field)

@@ -32,7 +32,8 @@ def check_blank_mark(human: float, machine: float | None, tolerance: float, reas
     if not math.isfinite(human) or not math.isfinite(tolerance) or tolerance < 0:
         raise ValueError(f"check_blank_mark: human={human!r}, tolerance={tolerance!r} must be finite, tolerance >= 0")
     if machine is None:
-        why = RouteReason(reason) if reason in RouteReason.__members__.values() else RouteReason.LOW_CONFIDENCE
+        known = {r.value for r in RouteReason}
+        why = RouteReason(reason) if reason is not None and reason in known else RouteReason.LOW_CONFIDENCE
         return ScoreCheck(False, None, why, "no confident machine reading")
     gap = abs(human - machine)
     far = gap > tolerance + _EPS
