@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import grading
 from exam_server.clock import Clock
 from exam_server.db import session_scope
+from exam_server.errors import NotFound
 from exam_server.services import attempts, marking, marking_groups, scan_apply
 from exam_server.services.scans import store_for
 from exam_server.storage import FileStore
@@ -108,7 +109,10 @@ def plan(session: Session, attempt_id: int) -> tuple[list[CropJob], FileStore | 
             continue
         item_type, definition = "", {}  # an unmapped crop: no rule, a person reads it
         if crop.slot_id is not None:
-            item_type, definition = catalog.item_for(session, attempt, crop.slot_id)
+            try:
+                item_type, definition = catalog.item_for(session, attempt, crop.slot_id)
+            except NotFound:  # a slot not on the candidate's paper: no rule applies, a person looks
+                log.warning("crop %s: slot %s is not on attempt %s's paper", crop.id, crop.slot_id, attempt_id)
         index = marking_groups.blank_index(crop.field)
         todo.append(CropJob(crop.id, crop.image_sha256, crop.kind, crop.slot_id, index, item_type, definition,
                             crop.kind == "score_box" or _numeric_answers(item_type, definition, index)))
@@ -203,9 +207,9 @@ def _numeric(job: CropJob, reading: OcrReading) -> Verdict:
 
 def record(session: Session, attempt_id: int, todo: list[CropJob], readings: dict[int, OcrReading],
            now: datetime) -> None:
-    attempt = session.get(Attempt, attempt_id)
-    if attempt is None:
+    if session.get(Attempt, attempt_id) is None:
         return
+    attempt = attempts.lock_attempt(session, attempt_id)  # two jobs of one attempt record one after the other
     for job in todo:
         reading = readings[job.crop_id]
         _save(session, attempt, job, reading, verdict(job, reading), now)
