@@ -19,6 +19,7 @@ from models.marking import (
     MarkingUnit,
     MarkingVoid,
 )
+from models.ocr import CropReading
 from models.org import District, Grade, Room, School, SchoolClass, Site, TeacherAssignment
 from models.paper import Paper, PaperSection, PaperSlot
 from models.printing import PrintJob
@@ -46,6 +47,7 @@ __all__ = [
     "ProctorRuleState",
     "ProctorSession",
     "ProctorSettings",
+    "CropReading",
     "MarkingAssignment",
     "MarkingMark",
     "MarkingRemark",

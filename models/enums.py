@@ -70,3 +70,5 @@ class StepKind(StrEnum):
     MANUALLY_GRADED = "manually_graded"
     REGRADED = "regraded"
     SCANNED = "scanned"  # a response read from a scanned answer sheet (data: response, scan_page_id)
+    # A score the machine gave a scanned fill-in blank (data: fraction, per-blank readings, model).
+    MACHINE_GRADED = "machine_graded"

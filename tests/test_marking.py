@@ -60,7 +60,8 @@ def set_up_marking(world: World) -> World:
     world.ids["markers"] = {name: _marker(world, name) for name in ("m1", "m2", "m3")}
     units = world.ok("POST", f"/api/exams/{world.ids['exam']}/marking/units", "teacher",
                      json={"mode": "double", "tolerance": 2})
-    assert [(u["name"], u["tasks"], u["by_state"]["waiting_first"]) for u in units] == [("Q1", 2, 2)]
+    # Named by the question as printed (the essay is question 6).
+    assert [(u["name"], u["tasks"], u["by_state"]["waiting_first"]) for u in units] == [("Q6", 2, 2)]
     world.ids["unit"] = units[0]["id"]
     return world
 
@@ -92,7 +93,8 @@ def test_double_marking_third_mark_and_arbitration_reach_the_attempt(marked: Wor
     assert batch["unit"]["reference_answer"] == "SECRET-REFERENCE-TEXT" and batch["unit"]["points"] == 10
     assert len(batch["tasks"]) == 2
     for task in batch["tasks"]:  # anonymous: a token and the answer, nothing about who wrote it
-        assert set(task) == {"token", "round", "response", "crop_id"} and task["round"] == "first"
+        assert set(task) == {"token", "round", "response", "crop_id", "crops"} and task["round"] == "first"
+        assert task["crops"] == [], "a typed answer has no scanned crops"
         assert len(task["token"]) == 32
     first = _by_response(batch)
     assert _mark(w, "m1", first["答案一"], 7).status_code == 200

@@ -279,7 +279,7 @@ def test_send_back_racing_a_submit_on_postgresql(database_url: str, world: World
     with session_scope(factory) as session:
         unit = session.get(MarkingUnit, unit_id)
         assert unit is not None
-        rules = marking.rules_for(unit, marking.unit_item(session, unit))
+        rules = marking.unit_rules(session, unit)
         voided = set(session.scalars(select(MarkingVoid.mark_id)))
         for task in session.scalars(select(MarkingTask).where(MarkingTask.unit_id == unit_id)):
             marks = session.scalars(select(MarkingMark).where(MarkingMark.task_id == task.id)

@@ -17,6 +17,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from joint_perm_world import add_joint, joint_rows
+from ocr_perm_world import add_ocr, ocr_rows
 from permissions_world import ROLE_OF, USERS, PermWorld, build_perm_world
 from proctor_perm_world import add_proctoring, proctoring_rows
 from support import PASSWORD, START, World, make_client, make_runtime
@@ -68,6 +69,7 @@ def perm(database_url: str, tmp_path: Path) -> Iterator[PermWorld]:
     perm = build_perm_world(World(make_client(runtime), runtime, clock))
     add_joint(perm)
     add_proctoring(perm)
+    add_ocr(perm)
     # The account deactivate/reactivate act on: ending a caller's own sessions would turn its
     # later calls into 401s.
     perm.ids["victim"] = perm.world.ok("POST", "/api/users", "admin", json={
@@ -87,6 +89,7 @@ def _fill(path: str, ids: dict[str, Any]) -> str:
               "district_id": ids["district"], "grade_id": ids["grade"], "subject": ids["subject"],
               "unit_id": ids["marking_unit"], "token": ids["marking_token"],
               "session_id": ids["proctor_session"], "flag_id": ids["proctor_flag"], "frame_id": ids["proctor_frame"],
+              "n": 0, "reading_id": ids["crop_reading"],
               "user_id": ids["victim"] if path.startswith("/api/users/") else ids["sA"] if joint else ids["pA"]}
     return path.format(**values)
 
@@ -212,6 +215,7 @@ def owner_rows(ids: dict[str, Any]) -> list[Row]:
         *marking_rows(ids),
         *enrolled_photo_rows(ids),
         *proctor_wall_rows(ids),
+        *ocr_rows(ids),
     ]
 
 
@@ -367,6 +371,7 @@ def _template(url: str, ids: dict[str, Any]) -> str:
     known.update({duty.value: "duty" for duty in ExamDuty})
     known.update({"math": "subject", "physics": "subject"})
     known.update({ids[k]: "token" for k in ("marking_token", "marking_token2")})
+    known["0"] = "n"  # the crop's number in a task (…/crops/0)
     parts = []
     for part in url.split("?")[0].split("/"):
         parts.append("{}" if part in known else part)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from exam_server.clock import Clock
 from exam_server.db import session_scope
 from exam_server.proctoring.evidence import EvidenceStore
-from exam_server.services import attempts, print_jobs, proctor_flags, proctor_frames, scans
+from exam_server.services import attempts, ocr_marking, print_jobs, proctor_flags, proctor_frames, scans
 from item_bank import statistics
 from proctoring.face_engine import FaceEngine
 
@@ -56,6 +56,12 @@ def sweep_proctor_heartbeats(factory: sessionmaker[Session], clock: Clock) -> No
         proctor_flags.sweep_heartbeats(session, clock())
 
 
+def read_crops(factory: sessionmaker[Session], clock: Clock, attempt_id: int) -> None:
+    """OCR the attempt's scanned blanks and score boxes; score, zero or send each to a person
+    (services/ocr_marking.py)."""
+    ocr_marking.run(factory, clock, attempt_id)
+
+
 TASKS: dict[str, Callable[..., None]] = {
     "close_attempt": close_attempt,
     "close_overdue_attempts": close_overdue_attempts,
@@ -64,6 +70,7 @@ TASKS: dict[str, Callable[..., None]] = {
     "run_print_job": run_print_job,
     "read_scan_batch": read_scan_batch,
     "sweep_proctor_heartbeats": sweep_proctor_heartbeats,
+    "read_crops": read_crops,
 }
 
 

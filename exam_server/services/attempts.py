@@ -315,7 +315,7 @@ def grade(session: Session, attempt_id: int, now: datetime) -> None:
     ]
     stored = session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt_id))
     answers = {a.slot_id: a for a in stored}
-    manual = manual_fractions(session, attempt_id)
+    manual = marked_fractions(session, attempt_id)
     result = grading.score_attempt(slots, {slot_id: a.response for slot_id, a in answers.items()})
     scores: dict[int, float | None] = {}
     for slot_score in result.slots:
@@ -349,10 +349,11 @@ def grade(session: Session, attempt_id: int, now: datetime) -> None:
     session.flush()
 
 
-def manual_fractions(session: Session, attempt_id: int) -> dict[int, float]:
+def manual_fractions(session: Session, attempt_id: int, kind: StepKind = StepKind.MANUALLY_GRADED
+                     ) -> dict[int, float]:
     """slot id -> the latest fraction a person gave (replayed from the MANUALLY_GRADED steps)."""
     steps = session.scalars(
-        select(AttemptStep).where(AttemptStep.attempt_id == attempt_id, AttemptStep.kind == StepKind.MANUALLY_GRADED,
+        select(AttemptStep).where(AttemptStep.attempt_id == attempt_id, AttemptStep.kind == kind,
                                   AttemptStep.slot_id.is_not(None))
         .order_by(AttemptStep.id))
     out: dict[int, float] = {}
@@ -360,4 +361,12 @@ def manual_fractions(session: Session, attempt_id: int) -> dict[int, float]:
         fraction = (step.data or {}).get("fraction")
         if step.slot_id is not None and isinstance(fraction, int | float) and not isinstance(fraction, bool):
             out[step.slot_id] = float(fraction)
+        elif step.slot_id is not None and (step.data or {}).get("withdrawn"):
+            out.pop(step.slot_id, None)  # the machine took its score back (a new image it could not score)
     return out
+
+
+def marked_fractions(session: Session, attempt_id: int) -> dict[int, float]:
+    """slot id -> the fraction that stands over auto-grading: a person's mark, else the machine's
+    reading of a scanned blank (MACHINE_GRADED). A person always wins over the machine."""
+    return {**manual_fractions(session, attempt_id, StepKind.MACHINE_GRADED), **manual_fractions(session, attempt_id)}

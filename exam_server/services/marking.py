@@ -1,8 +1,11 @@
 """Online marking (网上阅卷): units for an exam's manual slots, anonymous batches, marks, final scores.
 
-* :func:`create_units` makes one unit per manual slot (essay, short answer, …) of the exam's paper
-  and :func:`sync_tasks` one task per submitted attempt whose answer waits for a human (a scanned
-  crop of that answer, when there is one, is attached). Both are idempotent.
+* :func:`create_units` makes one unit per manual slot (essay, short answer, …) of the exam's paper,
+  and for a scanned paper exam one unit per fill-in question (or per group of consecutive fill-in
+  questions, one mark per blank: :mod:`exam_server.services.marking_groups`); :func:`sync_tasks`
+  one task per submitted attempt whose answer to any of the unit's slots waits for a human (a
+  scanned blank only once OCR sent it to a person: :mod:`exam_server.services.ocr_marking`). Both
+  are idempotent.
 * :func:`fetch_batch` hands a marker up to ``n`` tasks. A task is leased to one marker until
   ``lease_expires_at``; on PostgreSQL the free tasks are taken with ``SELECT … FOR UPDATE SKIP
   LOCKED``, so parallel markers never get the same task; on SQLite every writer is serialised by
@@ -28,9 +31,9 @@ from sqlalchemy.orm import Session
 
 from exam_server.errors import BadRequest, Forbidden, InvalidScore, MarkingRefused, NotFound, TaskLeasedElsewhere
 from exam_server.permissions import is_exam_marker, may_lead_marking, may_manage_exam
-from exam_server.services import audit
+from exam_server.services import audit, marking_groups, ocr_checks
 from exam_server.services.attempts import lock_attempt
-from grading import is_manual
+from exam_server.services.marking_groups import PaperEntry
 from grading.errors import GradingError, InvalidMark
 from grading.marking import (
     IllegalMove,
@@ -49,22 +52,20 @@ from grading.marking import (
 from grading.marking import (
     release_problem as release_state,
 )
-from grading.marks import STORED_STEP, Criterion, score_fraction
+from grading.marks import STORED_STEP, score_fraction
 from grading.outcome import GradingState
 from models import (
-    AnswerCrop,
     Attempt,
     AttemptAnswer,
     AttemptState,
     AttemptStep,
+    CropReading,
     Exam,
-    Item,
     MarkingAssignment,
     MarkingMark,
     MarkingTask,
     MarkingUnit,
     MarkingVoid,
-    PaperSection,
     PaperSlot,
     StepKind,
     User,
@@ -90,79 +91,86 @@ class UnitSettings:
     mode: MarkingMode = MarkingMode.DOUBLE
     tolerance: float = 0.0
     lead_marker_id: int | None = None
+    group_blanks: bool = False  # consecutive fill-in questions in one unit (default: one unit per question)
 
 
 # ---- units and tasks ----------------------------------------------------------------------------
 
-def _manual_slots(session: Session, paper_id: int) -> list[tuple[PaperSlot, Item]]:
-    rows = session.execute(
-        select(PaperSlot, Item).join(PaperSection, PaperSection.id == PaperSlot.section_id)
-        .join(Item, Item.id == PaperSlot.item_id).where(PaperSection.paper_id == paper_id)
-        .order_by(PaperSection.position, PaperSlot.position))
-    return [(slot, item) for slot, item in rows if is_manual(item.type)]
-
-
-def _step_of(item: Item) -> float:
-    step = (item.definition or {}).get("score_step")
-    return float(step) if isinstance(step, int | float) and not isinstance(step, bool) else STORED_STEP
-
-
-def rules_for(unit: MarkingUnit, item: Item) -> UnitRules:
-    criteria = tuple(Criterion(str(c["name"]), float(c["max_points"]))
-                     for c in (item.definition or {}).get("criteria") or ())
-    return UnitRules(MarkingMode(unit.mode), float(unit.points), float(unit.tolerance), float(unit.score_step),
-                     criteria)
+def rules_for(unit: MarkingUnit, entries: list[PaperEntry]) -> UnitRules:
+    return marking_groups.rules_of(unit, entries)
 
 
 def create_units(session: Session, user: User, exam: Exam, settings: UnitSettings, now: datetime
                  ) -> list[MarkingUnit]:
-    """One unit per manual slot of the exam's paper (existing units are kept), then their tasks."""
+    """One unit per manual slot and per fill-in question of a scanned exam (or per group of
+    consecutive ones); existing units are kept. Then their tasks."""
     if not may_manage_exam(session, user, exam):
         raise NotFound(f"exam {exam.id} does not exist")
     if settings.lead_marker_id is not None and session.get(User, settings.lead_marker_id) is None:
         raise BadRequest(f"lead_marker_id: user {settings.lead_marker_id} does not exist")
-    existing = {tuple(u.slot_ids): u
-                for u in session.scalars(select(MarkingUnit).where(MarkingUnit.exam_id == exam.id))}
-    units = []
-    for number, (slot, item) in enumerate(_manual_slots(session, exam.paper_id), start=1):
-        unit = existing.get((slot.id,))
-        if unit is None:
-            unit = MarkingUnit(exam_id=exam.id, name=f"Q{number}", slot_ids=[slot.id], points=float(slot.points),
-                               mode=settings.mode, tolerance=settings.tolerance, score_step=_step_of(item),
-                               lead_marker_id=settings.lead_marker_id, created_by=user.id, created_at=now)
-            try:
-                rules_for(unit, item)
-            except GradingError as exc:
-                raise InvalidScore(f"slot {slot.id} ({unit.name}): {exc}") from exc
-            session.add(unit)
-            session.flush()
-            audit.record(session, user.id, "marking.unit_created", "marking_unit", unit.id,
-                         {"exam_id": exam.id, "slot_ids": [slot.id], "mode": unit.mode,
-                          "tolerance": unit.tolerance}, now)
-        units.append(unit)
+    units = list(session.scalars(select(MarkingUnit).where(MarkingUnit.exam_id == exam.id)))
+    covered = {slot_id for u in units for slot_id in u.slot_ids}
+    for group in marking_groups.plan_units(session, exam.id, exam.paper_id, settings.group_blanks):
+        group = [e for e in group if e.slot.id not in covered]  # a slot is in one unit only
+        if group:
+            units.append(_new_unit(session, user, exam, settings, group, now))
+    units.sort(key=lambda u: u.id)
+    for unit in units:
         sync_tasks(session, unit, now)
     return units
 
 
+def _new_unit(session: Session, user: User, exam: Exam, settings: UnitSettings, group: list[PaperEntry],
+              now: datetime) -> MarkingUnit:
+    slot_ids = [e.slot.id for e in group]
+    step = marking_groups.step_of(group[0].item) if len(group) == 1 else STORED_STEP
+    unit = MarkingUnit(exam_id=exam.id, name=marking_groups.unit_name(group), slot_ids=slot_ids,
+                       points=round(sum(float(e.slot.points) for e in group), 4), mode=settings.mode,
+                       tolerance=settings.tolerance, score_step=step, lead_marker_id=settings.lead_marker_id,
+                       created_by=user.id, created_at=now)
+    try:
+        rules_for(unit, group)
+    except GradingError as exc:
+        raise InvalidScore(f"slots {slot_ids} ({unit.name}): {exc}") from exc
+    session.add(unit)
+    session.flush()
+    audit.record(session, user.id, "marking.unit_created", "marking_unit", unit.id,
+                 {"exam_id": exam.id, "slot_ids": slot_ids, "mode": unit.mode, "tolerance": unit.tolerance}, now)
+    return unit
+
+
 def sync_tasks(session: Session, unit: MarkingUnit, now: datetime) -> int:
-    """A task for every submitted attempt whose answer to the unit waits for a human; returns how
-    many were added."""
-    slot_id = unit.slot_ids[0]
+    """A task for every submitted attempt whose answer to one of the unit's slots waits for a human
+    (a scanned blank: once the machine has read it and sent it to a person); returns how many were
+    added."""
+    entries = marking_groups.unit_entries(session, unit)
+    blank_slots = {e.slot.id for e in entries if marking_groups.is_blank_entry(e)}
     have = select(MarkingTask.attempt_id).where(MarkingTask.unit_id == unit.id)
     rows = session.execute(
-        select(Attempt.id, Attempt.user_id).join(AttemptAnswer, AttemptAnswer.attempt_id == Attempt.id)
+        select(Attempt.id, AttemptAnswer.slot_id).join(AttemptAnswer, AttemptAnswer.attempt_id == Attempt.id)
         .where(Attempt.exam_id == unit.exam_id, Attempt.state == AttemptState.SUBMITTED,
-               AttemptAnswer.slot_id == slot_id, AttemptAnswer.grading_state == GradingState.NEEDS_MANUAL,
+               AttemptAnswer.slot_id.in_(unit.slot_ids), AttemptAnswer.grading_state == GradingState.NEEDS_MANUAL,
                Attempt.id.not_in(have))
         .order_by(Attempt.id)).all()
-    crops = {user_id: crop_id for user_id, crop_id in session.execute(select(AnswerCrop.user_id, AnswerCrop.id).where(
-        AnswerCrop.exam_id == unit.exam_id, AnswerCrop.slot_id == slot_id))}
-    for attempt_id, user_id in rows:
+    to_person = _sent_to_person(session, unit, blank_slots)
+    attempts = sorted({a for a, slot_id in rows if slot_id not in blank_slots or (a, slot_id) in to_person})
+    for attempt_id in attempts:
+        crops = marking_groups.task_crops(session, unit, attempt_id)
         session.add(MarkingTask(token=secrets.token_hex(16), unit_id=unit.id, attempt_id=attempt_id,
-                                crop_id=crops.get(user_id), state=TaskStatus.WAITING_FIRST, created_at=now,
-                                updated_at=now))
+                                crop_id=crops[0].id if crops else None, state=TaskStatus.WAITING_FIRST,
+                                created_at=now, updated_at=now))
     session.flush()
-    return len(rows)
+    return len(attempts)
+
+
+def _sent_to_person(session: Session, unit: MarkingUnit, blank_slots: set[int]) -> set[tuple[int, int]]:
+    """(attempt, slot) pairs of scanned blanks the machine sent to a person."""
+    if not blank_slots:
+        return set()
+    rows = session.execute(select(CropReading.attempt_id, CropReading.slot_id).where(
+        CropReading.exam_id == unit.exam_id, CropReading.slot_id.in_(blank_slots),
+        CropReading.decision == "person"))
+    return {(a, s) for a, s in rows if s is not None}
 
 
 def get_unit(session: Session, unit_id: int) -> tuple[MarkingUnit, Exam]:
@@ -173,14 +181,7 @@ def get_unit(session: Session, unit_id: int) -> tuple[MarkingUnit, Exam]:
     return unit, exam
 
 
-def unit_item(session: Session, unit: MarkingUnit) -> Item:
-    item = session.scalar(select(Item).join(PaperSlot, PaperSlot.item_id == Item.id)
-                          .where(PaperSlot.id == unit.slot_ids[0]))
-    assert item is not None
-    return item
-
-
-def _may_mark_unit(session: Session, user: User, unit: MarkingUnit, exam: Exam) -> bool:
+def may_mark_unit(session: Session, user: User, unit: MarkingUnit, exam: Exam) -> bool:
     if not is_exam_marker(session, user, exam):
         return False
     assigned = session.scalars(select(MarkingAssignment.user_id).where(MarkingAssignment.unit_id == unit.id)).all()
@@ -190,12 +191,12 @@ def _may_mark_unit(session: Session, user: User, unit: MarkingUnit, exam: Exam) 
 def _check_reach(session: Session, user: User, unit: MarkingUnit, exam: Exam, queue: str) -> None:
     lead = may_lead_marking(session, user, exam, unit.lead_marker_id)
     if queue == "marking":
-        if not _may_mark_unit(session, user, unit, exam):
+        if not may_mark_unit(session, user, unit, exam):
             if lead or may_manage_exam(session, user, exam):
                 raise Forbidden(f"marking unit {unit.id}: you are not one of its markers")
             raise NotFound(f"marking unit {unit.id} does not exist")
     elif not lead:
-        if _may_mark_unit(session, user, unit, exam):
+        if may_mark_unit(session, user, unit, exam):
             raise Forbidden(f"marking unit {unit.id}: only its lead marker handles the {queue} queue")
         raise NotFound(f"marking unit {unit.id} does not exist")
 
@@ -237,28 +238,42 @@ def fetch_batch(session: Session, user: User, unit_id: int, n: int, now: datetim
         for task in taken:
             task.leased_by, task.lease_expires_at = user.id, now + LEASE
         session.flush()
-    item = unit_item(session, unit)
+    entries = marking_groups.unit_entries(session, unit)
     views = [task_view(session, unit, t, earlier=queue != "marking") for t in held + taken]
-    return {"unit": unit_view(unit, item), "tasks": views,
+    return {"unit": unit_view(unit, entries), "tasks": views,
             "quota_left": None if remaining is None else max(0, remaining - len(taken)),
             "lease_expires_at": (now + LEASE).isoformat()}
 
 
-def unit_view(unit: MarkingUnit, item: Item) -> dict[str, Any]:
-    """What every marker of the unit may see: the question, the rubric and the reference answer."""
+def unit_view(unit: MarkingUnit, entries: list[PaperEntry]) -> dict[str, Any]:
+    """What every marker of the unit may see: the question, the rubric and the reference answer
+    (a blank unit: every blank with its points and accepted answers; one mark per blank)."""
+    item = entries[0].item
     definition = item.definition or {}
-    return {"id": unit.id, "name": unit.name, "points": unit.points, "mode": unit.mode, "tolerance": unit.tolerance,
-            "score_step": unit.score_step, "stem": item.stem, "reference_answer": definition.get("reference_answer"),
-            "rubric": definition.get("rubric"), "criteria": definition.get("criteria")}
+    view: dict[str, Any] = {
+        "id": unit.id, "name": unit.name, "points": unit.points, "mode": unit.mode, "tolerance": unit.tolerance,
+        "score_step": unit.score_step, "stem": item.stem, "reference_answer": definition.get("reference_answer"),
+        "rubric": definition.get("rubric"), "criteria": definition.get("criteria"), "blanks": None}
+    if marking_groups.is_blank_unit(entries):
+        view["stem"] = "\n".join(f"{e.number}. {e.item.stem}" for e in entries)
+        view["blanks"] = marking_groups.blank_answers(entries)
+        view["criteria"] = [{"name": b["label"], "max_points": b["points"]} for b in view["blanks"]]
+    return view
 
 
 def task_view(session: Session, unit: MarkingUnit, task: MarkingTask, earlier: bool = False) -> dict[str, Any]:
     """Anonymous: the token and the answer, never the attempt or the candidate. Only the lead's
     arbitration and problem queues (``earlier``) show the marks already given, beside the script."""
     answer = session.get(AttemptAnswer, (task.attempt_id, unit.slot_ids[0]))
-    view: dict[str, Any] = {"token": task.token, "round": _round_of(task), "response": None, "crop_id": task.crop_id}
+    crops = marking_groups.task_crops(session, unit, task.attempt_id)
+    view: dict[str, Any] = {"token": task.token, "round": _round_of(task), "response": None, "crop_id": task.crop_id,
+                            "crops": [{"n": n, "kind": c.kind, "url": f"/api/marking/tasks/{task.token}/crops/{n}"}
+                                      for n, c in enumerate(crops)]}
     if answer is not None:
         view["response"] = answer.response
+    why = ocr_checks.routed_reasons(session, task.attempt_id, unit.slot_ids)
+    if why:  # why the machine left a scanned blank to a person (never what it read: that would bias)
+        view["machine_reasons"] = why
     if task.state == TaskStatus.PROBLEM:
         view["problem"] = task.problem
     if earlier:
@@ -317,7 +332,8 @@ def submit_mark(session: Session, user: User, token: str, score: Any, criteria: 
     unit, exam = get_unit(session, task.unit_id)
     arbitrating = task.state in (TaskStatus.WAITING_ARBITRATION, TaskStatus.PROBLEM)
     _check_reach(session, user, unit, exam, "arbitration" if arbitrating else "marking")
-    rules = rules_for(unit, unit_item(session, unit))
+    entries = marking_groups.unit_entries(session, unit)
+    rules = rules_for(unit, entries)
     before = _state(session, task)
     _check_not_sent_back(session, task, user)
     try:  # the pure move first: "you marked this already" says more than "not in your batch"
@@ -329,9 +345,10 @@ def submit_mark(session: Session, user: User, token: str, score: Any, criteria: 
     if not arbitrating:
         _check_holder(task, user)
     given = after.marks[-1]
+    check = ocr_checks.check_mark(session, task, unit, entries, given.score, given.criteria)
     session.add(MarkingMark(task_id=task.id, marker_id=user.id, round=given.round, score=given.score,
                             criteria=list(given.criteria) if given.criteria is not None else None,
-                            seconds_spent=seconds, created_at=now))
+                            seconds_spent=seconds, created_at=now, data=check))
     task.state, task.final_score = after.status, after.final
     task.outcome = after.outcome.value if after.outcome is not None else None
     task.problem, task.resume_state = after.problem, after.resume
@@ -340,7 +357,7 @@ def submit_mark(session: Session, user: User, token: str, score: Any, criteria: 
         audit.record(session, user.id, "marking.arbitrated", "marking_task", task.id,
                      {"unit_id": unit.id, "score": given.score, "from": before.status.value}, now)
     if after.status == TaskStatus.DONE and after.final is not None:
-        write_final(session, task, unit, after.final, user.id, now)
+        write_task_final(session, task, unit, after, entries, user.id, now)
     session.flush()
     return {"token": token, "round": given.round.value, "score": given.score}
 
@@ -383,8 +400,23 @@ def release_problem(session: Session, user: User, token: str, now: datetime) -> 
 
 # ---- the final score into the attempt ---------------------------------------------------------------
 
+def unit_rules(session: Session, unit: MarkingUnit) -> UnitRules:
+    return rules_for(unit, marking_groups.unit_entries(session, unit))
+
+
+def write_task_final(session: Session, task: MarkingTask, unit: MarkingUnit, state: TaskState,
+                     entries: list[PaperEntry] | None, actor_id: int, now: datetime) -> None:
+    """A finished task's final score into the attempt: per slot for a blank unit, else the one slot."""
+    assert state.final is not None
+    entries = entries if entries is not None else marking_groups.unit_entries(session, unit)
+    if marking_groups.is_blank_unit(entries):
+        _write_blank_finals(session, task, rules_for(unit, entries), state, entries, actor_id, now)
+    else:
+        write_final(session, task, unit, state.final, actor_id, now)
+
+
 def write_final(session: Session, task: MarkingTask, unit: MarkingUnit, final: float, actor_id: int,
-                 now: datetime) -> None:
+                now: datetime) -> None:
     attempt = lock_attempt(session, task.attempt_id)
     slot_id = unit.slot_ids[0]
     answer = session.get(AttemptAnswer, (attempt.id, slot_id))
@@ -409,6 +441,33 @@ def _audit_change(session: Session, task: MarkingTask, answer: AttemptAnswer | N
     if isinstance(earlier, int | float) and round(float(earlier) - final, 4) != 0:
         audit.record(session, actor_id, "marking.final_changed", "marking_task", task.id,
                      {"attempt_id": task.attempt_id, "unit_id": task.unit_id, "old": float(earlier), "new": final}, now)
+
+
+def _write_blank_finals(session: Session, task: MarkingTask, rules: UnitRules, state: TaskState,
+                        entries: list[PaperEntry], actor_id: int, now: datetime) -> None:
+    """A finished blank-unit task: each slot's share of the final (its blanks' marks) into the attempt."""
+    finals, blanks = marking_groups.blank_slot_finals(rules, state, entries)
+    task.final_score = round(sum(finals.values()), 4)
+    attempt = lock_attempt(session, task.attempt_id)
+    at = 0
+    for entry in entries:
+        n = marking_groups.blanks_of(entry.item)
+        score, points = finals[entry.slot.id], float(entry.slot.points)
+        answer = session.get(AttemptAnswer, (attempt.id, entry.slot.id))
+        if answer is None:
+            answer = AttemptAnswer(attempt_id=attempt.id, slot_id=entry.slot.id, response=None, client_seq=0,
+                                   saved_at=now)
+            session.add(answer)
+        answer.fraction = round(score / points, 6) if points else 0.0
+        answer.grading_state = GradingState.GRADED
+        answer.feedback = {"marked": {"score": score, "outcome": task.outcome, "blanks": list(blanks[at:at + n])}}
+        session.add(AttemptStep(attempt_id=attempt.id, kind=StepKind.MANUALLY_GRADED, slot_id=entry.slot.id,
+                                actor_id=actor_id, created_at=now,
+                                data={"score": score, "fraction": answer.fraction, "outcome": task.outcome,
+                                      "blanks": list(blanks[at:at + n]), "marking_task_id": task.id}))
+        at += n
+    session.flush()
+    recompute_total(session, attempt)
 
 
 def recompute_total(session: Session, attempt: Attempt) -> None:
@@ -438,7 +497,7 @@ def progress(session: Session, user: User, exam: Exam) -> list[dict[str, Any]]:
         raise NotFound(f"exam {exam.id} does not exist")
     out = []
     for unit in session.scalars(select(MarkingUnit).where(MarkingUnit.exam_id == exam.id).order_by(MarkingUnit.id)):
-        if not manager and not (_may_mark_unit(session, user, unit, exam)
+        if not manager and not (may_mark_unit(session, user, unit, exam)
                                 or may_lead_marking(session, user, exam, unit.lead_marker_id)):
             continue
         states: dict[str, int] = {state: count for state, count in session.execute(

@@ -11,7 +11,7 @@
   state is replayed from the marks that still count. The voided marker's mark goes, and so does an
   arbitration mark (it decided between marks that included the voided one); the other markers'
   marks stay. A task whose remaining marks finish it gets its final score written through
-  :func:`marking.write_final` (which audits a changed score); otherwise it waits in the queue for
+  :func:`marking.write_task_final` (which audits a changed score); otherwise it waits in the queue for
   another marker, and the attempt keeps its last final score until the task is finished again.
 * **Quality.** :func:`quality` collects the unit's counting marks and re-marks and hands them to
   :func:`grading.marking_quality.unit_quality`.
@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from exam_server.errors import BadRequest, Forbidden, InvalidScore, MarkingRefused, NotFound
 from exam_server.permissions import may_lead_marking, may_see_marking
 from exam_server.services import audit, marking
-from exam_server.services.marking import counting, get_unit, rules_for, unit_item
+from exam_server.services.marking import counting, get_unit, unit_rules
 from grading.errors import GradingError, InvalidMark
 from grading.marking import Mark, Round, TaskStatus, UnitRules, check_score
 from grading.marking import send_back as send_back_state
@@ -148,7 +148,7 @@ def submit(session: Session, user: User, token: str, score: Any, criteria: list[
     assert task is not None and original is not None
     unit, _ = get_unit(session, task.unit_id)
     try:
-        value, per_criterion = check_score(rules_for(unit, unit_item(session, unit)), score, criteria)
+        value, per_criterion = check_score(unit_rules(session, unit), score, criteria)
     except InvalidMark as exc:
         raise InvalidScore(f"marking task {token}: {exc}") from exc
     session.add(MarkingRemark(resend_id=row.id, score=value, criteria=list(per_criterion) if per_criterion else None,
@@ -182,7 +182,7 @@ def send_back(session: Session, user: User, unit_id: int, marker_id: int, last: 
         MarkingTask.unit_id == unit.id, MarkingMark.marker_id == marker_id, MarkingMark.round.in_(list(REGULAR)),
         counting()).order_by(MarkingMark.id.desc()))
     query = query.limit(last) if last is not None else query.where(MarkingMark.created_at >= since)
-    rules = rules_for(unit, unit_item(session, unit))
+    rules = unit_rules(session, unit)
     changes = []
     for task_id in sorted(set(session.scalars(query))):  # lock in id order: two send-backs never deadlock
         change = _send_back_task(session, user, unit, rules, task_id, marker_id, reason, now)
@@ -225,7 +225,7 @@ def _send_back_task(session: Session, user: User, unit: MarkingUnit, rules: Unit
                  {"unit_id": unit.id, "marker_id": marker_id, "marks": [m.id for m in void], "from": before,
                   "to": task.state, "old_final": old_final, "reason": reason}, now)
     if state.status == TaskStatus.DONE and state.final is not None:
-        marking.write_final(session, task, unit, state.final, user.id, now)
+        marking.write_task_final(session, task, unit, state, None, user.id, now)
     session.flush()
     return {"token": task.token, "voided": len(void), "from": before, "to": task.state, "old_final": old_final,
             "new_final": state.final}
@@ -237,7 +237,7 @@ def quality(session: Session, user: User, unit_id: int) -> dict[str, Any]:
     """Per marker of the unit: the figures of :mod:`grading.marking_quality`, their name, how many
     re-sent scripts still wait for them."""
     unit, _ = lead_unit(session, user, unit_id)
-    rules = rules_for(unit, unit_item(session, unit))
+    rules = unit_rules(session, unit)
     marks = [QMark(m.task_id, m.marker_id, Round(m.round), float(m.score), m.seconds_spent)
              for m in session.scalars(select(MarkingMark).join(MarkingTask).where(
                  MarkingTask.unit_id == unit.id, counting()).order_by(MarkingMark.id))]

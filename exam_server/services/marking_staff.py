@@ -24,7 +24,7 @@ from exam_server.errors import Forbidden, InvalidScore, MarkingRefused, NotFound
 from exam_server.permissions import Cap, may_manage_exam, may_see_marking, role_may
 from exam_server.services import audit
 from exam_server.services.exams import assign_staff
-from exam_server.services.marking import get_unit, rules_for, unit_item
+from exam_server.services.marking import get_unit, unit_rules
 from grading.errors import GradingError
 from grading.marking import MarkingMode, TaskStatus
 from models import Exam, ExamDuty, MarkingAssignment, MarkingMark, MarkingTask, MarkingUnit, User
@@ -136,7 +136,7 @@ def set_rules(session: Session, user: User, unit_id: int, mode: MarkingMode | No
     if tolerance is not None:
         unit.tolerance = tolerance
     try:
-        rules_for(unit, unit_item(session, unit))
+        unit_rules(session, unit)
     except GradingError as exc:
         raise InvalidScore(f"marking unit {unit.id}: {exc}") from exc
     new = {"mode": unit.mode, "tolerance": unit.tolerance}

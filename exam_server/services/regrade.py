@@ -10,8 +10,8 @@ the corrected key), writes the new fractions, a ``regraded`` step per changed sl
 record per changed slot score, and recomputes each changed attempt's total.
 
 Slots marked by a person are never touched: manual item types, and any slot with a
-``manually_graded`` step. A new version of another type than the slot's item is refused for that
-slot (listed in ``skipped``).
+``manually_graded`` step or a ``machine_graded`` one (an OCR-scored scanned blank). A new version
+of another type than the slot's item is refused for that slot (listed in ``skipped``).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 import grading
 from exam_server.errors import NotFound
 from exam_server.services import audit
-from exam_server.services.attempts import lock_attempt, manual_fractions, paper_id_for
+from exam_server.services.attempts import lock_attempt, marked_fractions, paper_id_for
 from exam_server.services.marking import recompute_total
 from models import (
     Attempt,
@@ -144,7 +144,7 @@ def _plan(session: Session, exam: Exam, skipped: list[str]) -> tuple[list[Attemp
                                     if s.new.id != s.old.id}
     for attempt in attempts:
         slots = by_paper.get(paper_id_for(session, exam.id, attempt.user_id), {})
-        manual = manual_fractions(session, attempt.id)
+        manual = marked_fractions(session, attempt.id)  # a person's or the machine's mark of a scanned blank
         answers = {a.slot_id: a for a in session.scalars(
             select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))}
         slot_changes = []

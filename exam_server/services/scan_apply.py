@@ -16,8 +16,10 @@ paper's own order: the attempt created here records that (its ``started`` step s
 Responses are stored in the grading registry's canonical shapes: an option id (single choice), a
 sorted list of ids (multiple choice), a boolean (true/false).
 
-Subjective answers and fill-in blanks are not read: they are cut out as crops (``answer_crops``).
-An attempt with crops keeps ``needs_manual_grading`` and stays ``submitted`` until marked.
+Subjective answers and fill-in blanks are not read here: they are cut out as crops
+(``answer_crops``). Blank and score-box crops are read by OCR in the ``read_crops`` job
+(``ocr_marking``). An attempt with crops nobody has marked (no person, no machine) keeps
+``needs_manual_grading`` and stays ``submitted``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import grading
+from exam_server.db import enqueue_after_commit
 from exam_server.services import attempts
 from item_bank.papers import load_paper, paper_items, paper_student_view
 from item_bank.variants import label_map, variant_view
@@ -282,14 +285,30 @@ def apply_page(session: Session, page: ScanPage, user_id: int, actor_id: int | N
     page.user_id, page.status = user_id, (RESOLVED if page.resolved_by is not None else READ)
     session.flush()
     attempts.grade(session, attempt.id, now)
-    marked = attempts.manual_fractions(session, attempt.id)  # a crop a person has marked waits no more
-    crop_slots = session.scalars(select(AnswerCrop.slot_id).where(AnswerCrop.exam_id == exam.id,
-                                                                  AnswerCrop.user_id == user_id)).all()
-    if any(slot_id is None or slot_id not in marked for slot_id in crop_slots):
+    mark_waiting_crops(session, attempt, now)
+    if any(c.get("kind") in ("blank", "score_box") for c in reading.get("crops") or []):
+        enqueue_after_commit(session, "read_crops", attempt.id)  # OCR: exam_server/services/ocr_marking.py
+    return notes
+
+
+def mark_waiting_crops(session: Session, attempt: Attempt, now: datetime) -> None:
+    """Crops nobody (no person, no machine) has marked keep the attempt open, and their answers
+    ``needs_manual`` so marking sees them and the total waits for them."""
+    marked = attempts.marked_fractions(session, attempt.id)  # a crop a person or the machine marked waits no more
+    crop_slots = set(session.scalars(select(AnswerCrop.slot_id).where(
+        AnswerCrop.exam_id == attempt.exam_id, AnswerCrop.user_id == attempt.user_id,
+        AnswerCrop.kind.in_(("subjective", "blank")))).all())
+    waiting = {slot_id for slot_id in crop_slots if slot_id is None or slot_id not in marked}
+    for slot_id in sorted(s for s in waiting if s is not None):
+        answer = session.get(AttemptAnswer, (attempt.id, slot_id))
+        if answer is None:
+            answer = AttemptAnswer(attempt_id=attempt.id, slot_id=slot_id, response=None, client_seq=0, saved_at=now)
+            session.add(answer)
+        answer.fraction, answer.grading_state = None, grading.GradingState.NEEDS_MANUAL
+    if waiting:
         attempt.needs_manual_grading = True
         attempt.state = AttemptState.SUBMITTED  # crops wait for a marker
     session.flush()
-    return notes
 
 
 def _crops(session: Session, page: ScanPage, user_id: int, slots: dict[str, SlotInfo], crops: list[dict[str, Any]],

@@ -39,6 +39,9 @@ Reader = Callable[[np.ndarray, LayoutFor, str], Any]
 LayoutKey = tuple[str, int]  # (form label or "", page number)
 
 
+CUT_KINDS = (RegionKind.SUBJECTIVE, RegionKind.BLANK, RegionKind.SCORE_BOX)  # cut out and stored as crops
+
+
 class _Omr:
     """The OMR entry points, resolved on first use (overridable in tests)."""
 
@@ -67,7 +70,7 @@ OMR = _Omr()
 @dataclass
 class Crop:
     region_id: str
-    kind: str  # subjective, blank
+    kind: str  # subjective, blank, score_box (read by OCR as a check on the human mark)
     field: str | None
     png: bytes
 
@@ -154,7 +157,7 @@ def read_image(image: np.ndarray, source: str, setup: ReadSetup) -> ReadOutcome:
                           page_png=png(result.image))
     if layout is not None:
         outcome.crops = [Crop(r.id, r.kind.value, r.field, png(result.crop(r.x, r.y, r.width, r.height)))
-                         for r in layout.regions if r.kind in (RegionKind.SUBJECTIVE, RegionKind.BLANK)]
+                         for r in layout.regions if r.kind in CUT_KINDS]
     result.image = np.zeros((0, 0), np.uint8)  # travels between processes without the page
     return outcome
 

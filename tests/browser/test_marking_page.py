@@ -51,11 +51,13 @@ def test_mark_a_typed_essay_through_to_the_released_result(server: Server, page:
     expect(page.locator("#marking-answer")).to_contain_text("ESSAY-TEXT")
     expect(page.locator("#marking-reference")).to_contain_text("光能")
     expect(page.locator("#marking-score")).to_be_focused()
+    expect(page.locator("#marking-crops figure")).to_have_count(0)  # a typed answer: no scanned crops
     shot(page, "marking-page.png")
     page.keyboard.type("7")
     page.keyboard.press("Enter")
     expect(page.locator("#marking-progress")).to_have_text("暂无待评答卷")
     expect(page.locator("#marking-task")).to_be_hidden()
+    expect(page.locator("#marking-audit-table")).to_be_hidden()  # the lead's audit shows only when asked
 
     _call(base, teacher, "POST", f"/api/exams/{exam_id}/release")
     result = _call(base, student, "GET", f"/api/attempts/{attempt['attempt_id']}/result")

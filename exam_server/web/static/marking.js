@@ -71,8 +71,15 @@
     $("marking-progress").textContent = fmt("marking_batch", { left: tasks.length, round: T["marking_round_" + task.round] || task.round });
     $("marking-question").textContent = unit.name + " · " + (unit.score_step >= 0.01 ? fmt("marking_points", { points: unit.points, step: unit.score_step })
       : fmt("marking_points_only", { points: unit.points })) + " — " + (unit.stem || "");
-    $("marking-answer").textContent = task.response === null || task.response === undefined
-      ? fmt("marking_crop", { id: task.crop_id }) : String(task.response);
+    var typed = task.response !== null && task.response !== undefined;
+    var crops = task.crops || [];
+    $("marking-answer").hidden = !typed && crops.length > 0;
+    $("marking-answer").textContent = typed ? String(task.response) : fmt("marking_crop", { id: task.crop_id });
+    MarkingOcr.showCrops($("marking-crops"), crops);
+    var reasons = task.machine_reasons || [];
+    $("marking-machine-note").hidden = !reasons.length;
+    $("marking-machine-note").textContent = reasons.length ? fmt("marking_machine_note", {
+      reasons: reasons.map(function (r) { return T["ocr_reason_" + r] || r; }).join(", ") }) : "";
     $("marking-reference").textContent = unit.reference_answer || "—";
     $("marking-rubric").textContent = unit.rubric || "";
     $("marking-problem-note").hidden = !task.problem;
@@ -87,7 +94,9 @@
     $("marking-criteria").replaceChildren.apply($("marking-criteria"), criteria.map(function (c, i) {
       var id = "marking-criterion-" + i;
       return el("div", { class: "criterion" }, [
-        el("label", { for: id, text: c.name + " (0–" + c.max_points + ")" }),
+        el("label", { for: id, text: c.name + " (0–" + c.max_points + ")" +
+          (unit.blanks && unit.blanks[i] && unit.blanks[i].accepted.length
+            ? " · " + fmt("marking_accepted", { answers: unit.blanks[i].accepted.join(" / ") }) : "") }),
         el("input", { id: id, inputmode: "decimal", autocomplete: "off", "data-criterion": String(i) })]);
     }));
     $("marking-score").hidden = criteria.length > 0;
@@ -139,6 +148,7 @@
   }
 
   $("marking-exam").addEventListener("change", loadUnits);
+  MarkingOcr.audit(function () { return $("marking-exam").value; }, say);
   $("marking-pick").addEventListener("submit", function (event) { event.preventDefault(); fetchBatch(); });
   $("marking-form").addEventListener("submit", submit);
   $("marking-flag").addEventListener("click", flag);
