@@ -1,5 +1,6 @@
 """The FastAPI app factory: wires the runtime, routers, pages and error mapping."""
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -42,7 +43,7 @@ from exam_server.error_messages import LocalisedErrorsMiddleware
 from exam_server.errors import ServiceError
 from exam_server.http_headers import CONTENT_SECURITY_POLICY, SecurityHeadersMiddleware
 from exam_server.jobs.queue import Periodic
-from exam_server.proctoring import candidate_ws, wall_ws
+from exam_server.proctoring import candidate_ws, wall_ws, worker_wall
 from exam_server.proctoring.bus import build_bus
 from exam_server.runtime import Runtime, build_runtime
 from exam_server.settings import Settings
@@ -59,9 +60,12 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock,
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Jobs running in this process (the embedded default) publish worker-found flags on this bus.
+        worker_wall.attach_local(asyncio.get_running_loop(), app.state.proctor_bus)
         if runtime.settings.embedded_queue and runtime.settings.run_embedded_worker:
             runtime.queue.start_worker(runtime.settings.worker_threads, Periodic.from_settings(runtime.settings))
         yield
+        worker_wall.detach_local()
         await candidate_ws.close_writer(app)
         await app.state.proctor_bus.close()
         runtime.close()

@@ -52,7 +52,8 @@ class Runtime:
 def build_runtime(settings: Settings, clock: Clock = system_clock) -> Runtime:
     engine = create_db_engine(settings.database_url, settings.db_pool_size)
     context = JobContext(session_factory=None, clock=clock,
-                         evidence=build_evidence_store(settings.evidence_key, settings.data_dir))
+                         evidence=build_evidence_store(settings.evidence_key, settings.data_dir),
+                         redis_url=settings.redis_url)
     assert context.evidence is not None
     register_evidence(engine, context.evidence)  # the identity check finds the store from its session
     queue = JobQueue(build_broker(settings.redis_url, settings.queue_namespace), context)

@@ -40,6 +40,8 @@ class JobContext:
     # The face model for analyse_proctor_frame; None: proctoring.dlib_faces.default_engine(), loaded on
     # the first frame (tests inject one).
     face_engine: FaceEngine | None = None
+    # Where worker-found proctoring flags are published for the walls (exam_server/proctoring/worker_wall.py).
+    redis_url: str | None = None
 
 
 @dataclass(frozen=True)

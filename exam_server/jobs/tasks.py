@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from exam_server.clock import Clock
 from exam_server.db import session_scope
+from exam_server.proctoring import worker_wall
 from exam_server.proctoring.evidence import EvidenceStore
 from exam_server.services import attempts, ocr_marking, print_jobs, proctor_flags, proctor_frames, scans
 from item_bank import statistics
@@ -50,12 +51,6 @@ def read_scan_batch(factory: sessionmaker[Session], clock: Clock, batch_id: int)
     scans.run(factory, clock, batch_id)
 
 
-def sweep_proctor_heartbeats(factory: sessionmaker[Session], clock: Clock) -> None:
-    """Open a network_drop flag for live proctoring sessions not heard from for 3 heartbeats."""
-    with session_scope(factory) as session:
-        proctor_flags.sweep_heartbeats(session, clock())
-
-
 def read_crops(factory: sessionmaker[Session], clock: Clock, attempt_id: int) -> None:
     """OCR the attempt's scanned blanks and score boxes; score, zero or send each to a person
     (services/ocr_marking.py)."""
@@ -69,7 +64,6 @@ TASKS: dict[str, Callable[..., None]] = {
     "update_item_statistics": update_item_statistics,
     "run_print_job": run_print_job,
     "read_scan_batch": read_scan_batch,
-    "sweep_proctor_heartbeats": sweep_proctor_heartbeats,
     "read_crops": read_crops,
 }
 
@@ -81,6 +75,7 @@ class ProctorJobContext(Protocol):
     clock: Clock
     evidence: EvidenceStore | None
     face_engine: FaceEngine | None
+    redis_url: str | None
 
 
 def analyse_proctor_frame(context: ProctorJobContext, frame_id: int) -> None:
@@ -92,10 +87,24 @@ def analyse_proctor_frame(context: ProctorJobContext, frame_id: int) -> None:
         from proctoring.dlib_faces import default_engine
 
         engine = default_engine()
-    proctor_frames.analyse(context.session_factory, context.evidence, engine, frame_id, context.clock())
+    proctor_frames.analyse(context.session_factory, context.evidence, engine, frame_id, context.clock(),
+                           on_flags=lambda ref, changes: worker_wall.publish_flags(context.redis_url, ref, changes))
+
+
+def sweep_proctor_heartbeats(context: ProctorJobContext) -> None:
+    """Open a network_drop flag for live proctoring sessions not heard from for 3 heartbeats, then
+    tell the walls (after the commit)."""
+    if context.session_factory is None:
+        raise RuntimeError("sweep_proctor_heartbeats needs the job context's database")
+    with session_scope(context.session_factory) as session:
+        found = proctor_flags.sweep_heartbeats(session, context.clock())
+        refs = [(worker_wall.Ref(ps.id, ps.exam_id, ps.exam_room_id), changes) for ps, changes in found]
+    for ref, changes in refs:
+        worker_wall.publish_flags(context.redis_url, ref, changes)
 
 
 # Jobs whose body takes the whole job context (evidence store, face engine) instead of (factory, clock).
 CONTEXT_TASKS: dict[str, Callable[..., None]] = {
     "analyse_proctor_frame": analyse_proctor_frame,
+    "sweep_proctor_heartbeats": sweep_proctor_heartbeats,
 }

@@ -11,21 +11,24 @@ frame already analysed (or purged) is skipped, so the rules never see a frame tw
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from exam_server.db import session_scope
+from exam_server.proctoring import worker_wall
 from exam_server.proctoring.evidence import EvidenceError, EvidenceStore
 from exam_server.proctoring.identity import enrolled_embedding
 from exam_server.services import proctor_flags
 from models import ProctorFrame, ProctorSession
 from proctoring.face_engine import Embedding, FaceEngine, analyse_frame
 from proctoring.faces import FrameAnalysis
-from proctoring.rules import Observation
+from proctoring.rules import FlagChange, Observation
 
 log = logging.getLogger(__name__)
+FlagsCallback = Callable[[worker_wall.Ref, list[FlagChange]], None]
 
 
 @dataclass(frozen=True)
@@ -51,8 +54,11 @@ def _load(session: Session, evidence: EvidenceStore, frame_id: int) -> _Pending 
 
 
 def analyse(factory: sessionmaker[Session], evidence: EvidenceStore, engine: FaceEngine, frame_id: int,
-            now: datetime) -> FrameAnalysis | None:
-    """Analyse one stored frame, store the result and feed the rules; None when skipped."""
+            now: datetime, on_flags: FlagsCallback | None = None) -> FrameAnalysis | None:
+    """Analyse one stored frame, store the result and feed the rules; None when skipped.
+    ``on_flags(ref, changes)`` runs after the commit with the flag changes the frame caused."""
+    changes: list[FlagChange] = []
+    ref: worker_wall.Ref | None = None
     with session_scope(factory) as session:
         pending = _load(session, evidence, frame_id)
     if pending is None:
@@ -70,5 +76,8 @@ def analyse(factory: sessionmaker[Session], evidence: EvidenceStore, engine: Fac
         if ps is not None:
             observation = Observation(kind="frame_analysed", at=frame.taken_at, data=analysis.as_dict(),
                                       frame_id=frame.id)
-            proctor_flags.observe(session, ps, [observation], now)
+            changes = proctor_flags.observe(session, ps, [observation], now)
+            ref = worker_wall.Ref(ps.id, ps.exam_id, ps.exam_room_id)
+    if on_flags is not None and ref is not None and changes:
+        on_flags(ref, changes)
     return analysis

@@ -1,6 +1,9 @@
 """observe(): flags stored in the caller's transaction, state kept across calls, score refreshed, the sweep."""
 
+import asyncio
+import threading
 from datetime import timedelta
+from typing import Any
 
 from proctor_support import make_session
 from sqlalchemy import select
@@ -8,8 +11,12 @@ from support import World
 
 from exam_server.db import session_scope
 from exam_server.jobs import tasks
+from exam_server.jobs.queue import JobContext
+from exam_server.proctoring import worker_wall
+from exam_server.proctoring.bus import InProcessBus
 from exam_server.services import proctor_flags
 from models import ProctorFlag, ProctorRuleState, ProctorSession
+from proctoring.bus import exam_channel
 from proctoring.rules import Observation, Rule
 
 
@@ -19,6 +26,14 @@ def _observe(world: World, session_id: int, *observations: Observation) -> list[
         assert ps is not None
         changes = proctor_flags.observe(session, ps, list(observations), world.clock())
         return [f"{c.rule.value}:{'open' if c.ended_at is None else 'end'}" for c in changes]
+
+
+def _session_row(world: World, session_id: int) -> ProctorSession:
+    with session_scope(world.runtime.session_factory) as session:
+        ps = session.get(ProctorSession, session_id)
+        assert ps is not None
+        session.expunge(ps)
+        return ps
 
 
 def _flags(world: World, session_id: int) -> list[ProctorFlag]:
@@ -68,11 +83,12 @@ def test_sweep_opens_one_network_drop_for_silent_live_sessions(world: World) -> 
     silent = make_session(world, "s1", last_seen=t)
     ended = make_session(world, "s2", state="ended", last_seen=t)
     world.clock.advance(seconds=10)
-    tasks.sweep_proctor_heartbeats(world.runtime.session_factory, world.clock)
+    context = JobContext(session_factory=world.runtime.session_factory, clock=world.clock)
+    tasks.sweep_proctor_heartbeats(context)
     assert _flags(world, silent) == []  # 10 s: fewer than 3 heartbeats missed
     world.clock.advance(seconds=6)
-    tasks.sweep_proctor_heartbeats(world.runtime.session_factory, world.clock)
-    tasks.sweep_proctor_heartbeats(world.runtime.session_factory, world.clock)  # idempotent
+    tasks.sweep_proctor_heartbeats(context)
+    tasks.sweep_proctor_heartbeats(context)  # idempotent
     [drop] = _flags(world, silent)
     assert drop.rule == "network_drop" and drop.started_at == t and drop.ended_at is None
     assert _flags(world, ended) == []
@@ -98,3 +114,29 @@ def test_ending_the_session_through_the_state_machine_closes_open_flags(world: W
     with session_scope(world.runtime.session_factory) as session:
         ps = session.get(ProctorSession, sid)
         assert ps is not None and ps.state == "ended" and ps.risk_score == 12.0  # 4 min x 3
+
+
+def test_a_drop_found_by_the_sweep_reaches_the_walls_of_this_process(world: World) -> None:
+    t = world.clock()
+    silent = make_session(world, "s1", last_seen=t)
+    ps = _session_row(world, silent)
+    loop = asyncio.new_event_loop()
+    runner = threading.Thread(target=loop.run_forever, daemon=True)
+    runner.start()
+    bus = InProcessBus()
+    received: list[dict[str, Any]] = []
+
+    async def on_update(_: str, payload: dict[str, Any]) -> None:
+        received.append(payload)
+
+    asyncio.run_coroutine_threadsafe(bus.subscribe(exam_channel(ps.exam_id), on_update), loop).result(5)
+    worker_wall.attach_local(loop, bus)
+    try:
+        world.clock.advance(seconds=20)
+        tasks.sweep_proctor_heartbeats(JobContext(session_factory=world.runtime.session_factory, clock=world.clock))
+    finally:
+        worker_wall.detach_local()
+        loop.call_soon_threadsafe(loop.stop)
+        runner.join(5)
+    assert [(u["type"], u["session_id"], u["payload"]["rule"], u["payload"]["ended_at"]) for u in received] == [
+        ("flag", silent, "network_drop", None)]
