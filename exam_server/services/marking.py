@@ -30,7 +30,7 @@ from exam_server.errors import BadRequest, Forbidden, InvalidScore, MarkingRefus
 from exam_server.permissions import is_exam_marker, may_lead_marking, may_manage_exam
 from exam_server.services import audit
 from exam_server.services.attempts import lock_attempt
-from grading import is_manual
+from exam_server.services.marking_forms import Question, exam_questions, form_question, slot_on_paper
 from grading.errors import GradingError, InvalidMark
 from grading.marking import (
     IllegalMove,
@@ -49,7 +49,7 @@ from grading.marking import (
 from grading.marking import (
     release_problem as release_state,
 )
-from grading.marks import STORED_STEP, Criterion, score_fraction
+from grading.marks import Criterion, score_fraction
 from grading.outcome import GradingState
 from models import (
     AnswerCrop,
@@ -64,7 +64,6 @@ from models import (
     MarkingTask,
     MarkingUnit,
     MarkingVoid,
-    PaperSection,
     PaperSlot,
     StepKind,
     User,
@@ -94,19 +93,6 @@ class UnitSettings:
 
 # ---- units and tasks ----------------------------------------------------------------------------
 
-def _manual_slots(session: Session, paper_id: int) -> list[tuple[PaperSlot, Item]]:
-    rows = session.execute(
-        select(PaperSlot, Item).join(PaperSection, PaperSection.id == PaperSlot.section_id)
-        .join(Item, Item.id == PaperSlot.item_id).where(PaperSection.paper_id == paper_id)
-        .order_by(PaperSection.position, PaperSlot.position))
-    return [(slot, item) for slot, item in rows if is_manual(item.type)]
-
-
-def _step_of(item: Item) -> float:
-    step = (item.definition or {}).get("score_step")
-    return float(step) if isinstance(step, int | float) and not isinstance(step, bool) else STORED_STEP
-
-
 def rules_for(unit: MarkingUnit, item: Item) -> UnitRules:
     criteria = tuple(Criterion(str(c["name"]), float(c["max_points"]))
                      for c in (item.definition or {}).get("criteria") or ())
@@ -116,47 +102,67 @@ def rules_for(unit: MarkingUnit, item: Item) -> UnitRules:
 
 def create_units(session: Session, user: User, exam: Exam, settings: UnitSettings, now: datetime
                  ) -> list[MarkingUnit]:
-    """One unit per manual slot of the exam's paper (existing units are kept), then their tasks."""
+    """One unit per question to mark, across the exam's forms (:mod:`marking_forms`; existing units
+    are kept and gain the slots of forms added since), then their tasks."""
     if not may_manage_exam(session, user, exam):
         raise NotFound(f"exam {exam.id} does not exist")
     if settings.lead_marker_id is not None and session.get(User, settings.lead_marker_id) is None:
         raise BadRequest(f"lead_marker_id: user {settings.lead_marker_id} does not exist")
-    existing = {tuple(u.slot_ids): u
-                for u in session.scalars(select(MarkingUnit).where(MarkingUnit.exam_id == exam.id))}
+    existing = {u.slot_ids[0]: u for u in session.scalars(select(MarkingUnit).where(MarkingUnit.exam_id == exam.id))
+                if u.slot_ids}
     units = []
-    for number, (slot, item) in enumerate(_manual_slots(session, exam.paper_id), start=1):
-        unit = existing.get((slot.id,))
+    for question in exam_questions(session, exam):
+        unit = existing.get(question.slots[0].slot_id)
         if unit is None:
-            unit = MarkingUnit(exam_id=exam.id, name=f"Q{number}", slot_ids=[slot.id], points=float(slot.points),
-                               mode=settings.mode, tolerance=settings.tolerance, score_step=_step_of(item),
-                               lead_marker_id=settings.lead_marker_id, created_by=user.id, created_at=now)
-            try:
-                rules_for(unit, item)
-            except GradingError as exc:
-                raise InvalidScore(f"slot {slot.id} ({unit.name}): {exc}") from exc
-            session.add(unit)
-            session.flush()
-            audit.record(session, user.id, "marking.unit_created", "marking_unit", unit.id,
-                         {"exam_id": exam.id, "slot_ids": [slot.id], "mode": unit.mode,
-                          "tolerance": unit.tolerance}, now)
+            unit = _new_unit(session, user, exam, settings, question, now)
+        else:
+            _add_form_slots(session, user, unit, question, now)
         units.append(unit)
         sync_tasks(session, unit, now)
     return units
 
 
+def _new_unit(session: Session, user: User, exam: Exam, settings: UnitSettings, question: Question,
+              now: datetime) -> MarkingUnit:
+    first = question.slots[0]
+    slot_ids = [s.slot_id for s in question.slots]
+    unit = MarkingUnit(exam_id=exam.id, name=question.name, slot_ids=slot_ids, points=first.points,
+                       mode=settings.mode, tolerance=settings.tolerance, score_step=first.step,
+                       lead_marker_id=settings.lead_marker_id, created_by=user.id, created_at=now)
+    item = session.get(Item, first.item_id)
+    assert item is not None
+    try:
+        rules_for(unit, item)
+    except GradingError as exc:
+        raise InvalidScore(f"slot {first.slot_id} ({unit.name}): {exc}") from exc
+    session.add(unit)
+    session.flush()
+    audit.record(session, user.id, "marking.unit_created", "marking_unit", unit.id,
+                 {"exam_id": exam.id, "slot_ids": slot_ids, "mode": unit.mode, "tolerance": unit.tolerance}, now)
+    return unit
+
+
+def _add_form_slots(session: Session, user: User, unit: MarkingUnit, question: Question, now: datetime) -> None:
+    """A form added after the units were made: its matching slots join the question's unit."""
+    added = [s.slot_id for s in question.slots if s.slot_id not in unit.slot_ids]
+    if added:
+        unit.slot_ids = [*unit.slot_ids, *added]  # a new list, so the JSON column is written
+        audit.record(session, user.id, "marking.unit_slots_added", "marking_unit", unit.id, {"slot_ids": added}, now)
+        session.flush()
+
+
 def sync_tasks(session: Session, unit: MarkingUnit, now: datetime) -> int:
-    """A task for every submitted attempt whose answer to the unit waits for a human; returns how
-    many were added."""
-    slot_id = unit.slot_ids[0]
+    """A task for every submitted attempt whose answer to the unit (on whichever form's paper)
+    waits for a human; returns how many were added."""
     have = select(MarkingTask.attempt_id).where(MarkingTask.unit_id == unit.id)
     rows = session.execute(
         select(Attempt.id, Attempt.user_id).join(AttemptAnswer, AttemptAnswer.attempt_id == Attempt.id)
         .where(Attempt.exam_id == unit.exam_id, Attempt.state == AttemptState.SUBMITTED,
-               AttemptAnswer.slot_id == slot_id, AttemptAnswer.grading_state == GradingState.NEEDS_MANUAL,
+               AttemptAnswer.slot_id.in_(unit.slot_ids), AttemptAnswer.grading_state == GradingState.NEEDS_MANUAL,
                Attempt.id.not_in(have))
-        .order_by(Attempt.id)).all()
+        .distinct().order_by(Attempt.id)).all()
     crops = {user_id: crop_id for user_id, crop_id in session.execute(select(AnswerCrop.user_id, AnswerCrop.id).where(
-        AnswerCrop.exam_id == unit.exam_id, AnswerCrop.slot_id == slot_id))}
+        AnswerCrop.exam_id == unit.exam_id, AnswerCrop.slot_id.in_(unit.slot_ids)))}
     for attempt_id, user_id in rows:
         session.add(MarkingTask(token=secrets.token_hex(16), unit_id=unit.id, attempt_id=attempt_id,
                                 crop_id=crops.get(user_id), state=TaskStatus.WAITING_FIRST, created_at=now,
@@ -255,8 +261,13 @@ def unit_view(unit: MarkingUnit, item: Item) -> dict[str, Any]:
 def task_view(session: Session, unit: MarkingUnit, task: MarkingTask, earlier: bool = False) -> dict[str, Any]:
     """Anonymous: the token and the answer, never the attempt or the candidate. Only the lead's
     arbitration and problem queues (``earlier``) show the marks already given, beside the script."""
-    answer = session.get(AttemptAnswer, (task.attempt_id, unit.slot_ids[0]))
+    attempt = session.get(Attempt, task.attempt_id)
+    assert attempt is not None
+    slot_id = slot_on_paper(session, unit, attempt)
+    answer = session.get(AttemptAnswer, (task.attempt_id, slot_id))
     view: dict[str, Any] = {"token": task.token, "round": _round_of(task), "response": None, "crop_id": task.crop_id}
+    if slot_id != unit.slot_ids[0]:
+        view.update(form_question(session, unit, slot_id))
     if answer is not None:
         view["response"] = answer.response
     if task.state == TaskStatus.PROBLEM:
@@ -386,7 +397,7 @@ def release_problem(session: Session, user: User, token: str, now: datetime) -> 
 def write_final(session: Session, task: MarkingTask, unit: MarkingUnit, final: float, actor_id: int,
                  now: datetime) -> None:
     attempt = lock_attempt(session, task.attempt_id)
-    slot_id = unit.slot_ids[0]
+    slot_id = slot_on_paper(session, unit, attempt)
     answer = session.get(AttemptAnswer, (attempt.id, slot_id))
     _audit_change(session, task, answer, final, actor_id, now)
     if answer is None:  # a scanned crop with no typed answer: the mark still needs a row to land in
