@@ -144,8 +144,9 @@ def slot_on_paper(session: Session, unit: MarkingUnit, attempt: Attempt) -> int:
 def form_question(session: Session, unit: MarkingUnit, slot_id: int) -> dict[str, Any]:
     """For a task on another form whose item differs from the unit's (matched by place): that
     item's stem, reference answer and rubric, which the marker must use instead of the unit's."""
-    items = dict(session.execute(select(PaperSlot.id, Item).join(Item, Item.id == PaperSlot.item_id)
-                                 .where(PaperSlot.id.in_([unit.slot_ids[0], slot_id]))).tuples())
+    rows = session.execute(select(PaperSlot.id, Item).join(Item, Item.id == PaperSlot.item_id)
+                           .where(PaperSlot.id.in_([unit.slot_ids[0], slot_id])))
+    items = {row_slot: item for row_slot, item in rows}
     mine, own = items.get(slot_id), items.get(unit.slot_ids[0])
     if mine is None or own is None or mine.id == own.id:
         return {}
