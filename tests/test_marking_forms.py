@@ -115,6 +115,9 @@ def test_one_unit_per_question_across_forms_and_scores_in_the_right_slot(world: 
     assert (a_result["state"], a_result["score"]) == ("graded", 2 + 7)
     b_result = world.ok("GET", f"/api/attempts/{b_attempt}/result", "admin")
     assert (b_result["state"], b_result["score"], b_result["needs_manual_grading"]) == ("submitted", 2 + 4, True)
+    assert (b_result["pending_numbers"], b_result["final_score"]) == ([3], None), "numbered as on form B"
+    assert [(s["number"], s["status"], s["score"]) for s in b_result["slots"]] == [
+        (1, "final", 2), (2, "final", 4), (3, "being_marked", None)]
     short = world.ok("POST", f"/api/marking/units/{units[1]['id']}/batch", "m1", json={"n": 10})["tasks"]
     assert [t["response"] for t in short] == ["B-SHORT"] and "question" not in short[0]
     world.ok("POST", f"/api/marking/tasks/{short[0]['token']}/mark", "m1", json={"score": 2})
