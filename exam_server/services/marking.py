@@ -1,8 +1,11 @@
 """Online marking (网上阅卷): units for an exam's manual slots, anonymous batches, marks, final scores.
 
-* :func:`create_units` makes one unit per manual slot (essay, short answer, …) of the exam's paper
-  and :func:`sync_tasks` one task per submitted attempt whose answer waits for a human (a scanned
-  crop of that answer, when there is one, is attached). Both are idempotent.
+* :func:`create_units` makes one unit per manual question (essay, short answer, …) of the exam's
+  paper, holding the matching slot of every other form of a joint exam (A卷/B卷, the rule is in
+  :mod:`exam_server.services.marking_forms`), and :func:`sync_tasks` one task per submitted
+  attempt whose answer, on whichever form, waits for a human (a scanned crop of that answer, when
+  there is one, is attached). Both are idempotent. A task's answer, and the final score, are the
+  unit's slot on the candidate's own form's paper (:func:`marking_forms.slot_on_paper`).
 * :func:`fetch_batch` hands a marker up to ``n`` tasks. A task is leased to one marker until
   ``lease_expires_at``; on PostgreSQL the free tasks are taken with ``SELECT … FOR UPDATE SKIP
   LOCKED``, so parallel markers never get the same task; on SQLite every writer is serialised by

@@ -70,6 +70,12 @@ def test_mark_a_typed_essay_through_to_the_released_result(server: Server, page:
     expect(page.locator("#marking-reference")).to_contain_text("光能")
     expect(page.locator("#marking-score")).to_be_focused()
     shot(page, "marking-page.png")
+    page.keyboard.press("p")  # P opens the problem panel, even from the score field; Esc closes it
+    expect(page.locator("#marking-problem")).to_be_visible()
+    expect(page.locator("#marking-problem-kind")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.locator("#marking-problem")).to_be_hidden()
+    expect(page.locator("#marking-score")).to_be_focused()
     page.keyboard.type("x7")  # a letter is refused in the score field
     expect(page.locator("#marking-score")).to_have_value("7")
     page.keyboard.press("Enter")
