@@ -137,7 +137,7 @@ def test_re_sent_scripts_are_blind_and_never_change_the_score(marked: World) -> 
     assert (sent["asked"], sent["sent"]) == (5, 2), "only two scripts were marked by m1"
     batch = _batch(w, "m1")["tasks"]
     assert len(batch) == 2 and not {t["token"] for t in batch} & set(tokens.values())
-    assert all(set(t) == {"token", "round", "response", "crop_id"} and t["round"] == "first" for t in batch)
+    assert all(set(t) == {"token", "round", "response", "crop_id", "crops"} and t["round"] == "first" for t in batch)
     again = {t["response"].split()[0]: t["token"] for t in batch}
     assert _mark(w, "m1", again["答案一"], 6).json()["score"] == 6
     assert _mark(w, "m1", again["答案一"], 6).status_code == 409

@@ -5,7 +5,7 @@ revealed). Nothing here returns an answer key.
 """
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -17,11 +17,11 @@ from exam_server.errors import Forbidden, NotFound, NotYours
 from exam_server.limits import answer_limits
 from exam_server.media_links import link_expiry, with_media_links
 from exam_server.runtime import Runtime
-from exam_server.services import attempts, exams, proctor_gate
+from exam_server.services import attempts, exams, proctor_gate, results
 from item_bank import paper_student_view
 from item_bank.papers import load_paper
 from item_bank.variants import variant_view
-from models import Attempt, AttemptAnswer, Exam, ProctorSettings, Role, User
+from models import Attempt, AttemptAnswer, AttemptState, Exam, ProctorSettings, Role, User
 
 router = APIRouter(prefix="/api", tags=["attempts"])
 
@@ -68,16 +68,27 @@ class SubmitOut(BaseModel):
 
 class SlotResult(BaseModel):
     slot_id: int
+    number: int = Field(description="the question's number on the candidate's own paper (form, variant)")
+    points: float
+    status: Literal["final", "being_marked", "unanswered", "in_progress"] = Field(
+        description="being_marked: the answer waits for a person; its score is then null")
+    score: float | None
     fraction: float | None
     grading_state: str | None
 
 
 class ResultOut(BaseModel):
     attempt_id: int
+    exam_id: int
+    exam_title: str
     state: str
-    score: float | None
+    score: float | None = Field(description="the score so far: final answers only while provisional")
     max_score: float
     needs_manual_grading: bool
+    provisional: bool = Field(description="some answer still waits for marking: score is not the final total")
+    pending: int = Field(description="how many answers wait for marking")
+    pending_numbers: list[int] = Field(description="their question numbers")
+    final_score: float | None = Field(description="the total, only once no answer waits for marking")
     slots: list[SlotResult]
 
 
@@ -168,14 +179,20 @@ def submit(attempt_id: int, user: StudentDep, runtime: RuntimeDep, session: Sess
 
 
 @router.get("/attempts/{attempt_id}/result")
-def result(attempt_id: int, user: SignedInDep, session: SessionDep) -> ResultOut:
+def result(attempt_id: int, user: SignedInDep, runtime: RuntimeDep, session: SessionDep) -> ResultOut:
+    """Per question final or being marked; the total is final only once nothing waits for marking
+    (:mod:`exam_server.services.results`). Students: once the exam's results are released."""
     attempt = _visible_attempt(session, attempt_id, user)
     exam = exams.get_exam(session, attempt.exam_id)
     if user.role == Role.STUDENT and not exam.results_released:
         raise Forbidden(f"exam {exam.id}: results are not released yet")
-    answers = session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))
+    stored = session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))
+    answers = {a.slot_id: a for a in stored}
+    view = variant_view(_paper_view(runtime, session, exam, attempt.user_id), attempt.variant_seed,
+                        exam.shuffle_items, exam.shuffle_options)
+    lines = results.slot_results(view["sections"], answers, attempt.state != AttemptState.IN_PROGRESS)
     return ResultOut(
-        attempt_id=attempt.id, state=attempt.state, score=attempt.score, max_score=attempt.max_score,
-        needs_manual_grading=attempt.needs_manual_grading,
-        slots=[SlotResult(slot_id=a.slot_id, fraction=a.fraction, grading_state=a.grading_state) for a in answers],
+        attempt_id=attempt.id, exam_id=exam.id, exam_title=exam.title, state=attempt.state, score=attempt.score,
+        max_score=attempt.max_score, needs_manual_grading=attempt.needs_manual_grading,
+        **results.summary(attempt, lines), slots=[SlotResult(**line) for line in lines],
     )

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from exam_server.deps import RuntimeDep, SchedulerDep, SessionDep, SignedInDep, atomic
 from exam_server.services import attempts, exams, regrade
+from exam_server.services import results as result_views
 from models import Attempt, Exam, ExamCandidate, ExamDuty, Role, User
 
 router = APIRouter(prefix="/api/exams", tags=["exams"])
@@ -32,6 +33,7 @@ class MyAttempt(BaseModel):
     finished_at: datetime | None
     score: float | None = Field(description="only once results are released")
     max_score: float
+    provisional: bool = Field(False, description="released, but some answers are still being marked")
 
 
 class ExamOut(BaseModel):
@@ -46,18 +48,20 @@ class ExamOut(BaseModel):
     shuffle_items: bool
     shuffle_options: bool
     my_attempt: MyAttempt | None = Field(default=None, description="students: their own attempt, if started")
+    pending_answers: int | None = Field(default=None, description="staff: answers waiting for marking")
 
     @classmethod
-    def of(cls, exam: Exam, attempt: Attempt | None = None) -> "ExamOut":
+    def of(cls, exam: Exam, attempt: Attempt | None = None, pending: int | None = None) -> "ExamOut":
         mine = None
         if attempt is not None:
             score = attempt.score if exam.results_released else None
             mine = MyAttempt(attempt_id=attempt.id, state=attempt.state, deadline=attempt.deadline,
-                             finished_at=attempt.finished_at, score=score, max_score=attempt.max_score)
+                             finished_at=attempt.finished_at, score=score, max_score=attempt.max_score,
+                             provisional=exam.results_released and attempt.needs_manual_grading)
         return cls(id=exam.id, title=exam.title, paper_id=exam.paper_id, class_id=exam.class_id,
                    opens_at=exam.opens_at, closes_at=exam.closes_at, duration_minutes=exam.duration_minutes,
                    results_released=exam.results_released, shuffle_items=exam.shuffle_items,
-                   shuffle_options=exam.shuffle_options, my_attempt=mine)
+                   shuffle_options=exam.shuffle_options, my_attempt=mine, pending_answers=pending)
 
 
 class ResultRow(BaseModel):
@@ -69,6 +73,7 @@ class ResultRow(BaseModel):
     score: float | None
     max_score: float | None
     finish_reason: str | None
+    pending_answers: int = Field(0, description="this candidate's answers waiting for marking")
 
 
 @router.post("", status_code=201)
@@ -88,7 +93,9 @@ def list_exams(user: SignedInDep, session: SessionDep) -> list[ExamOut]:
     if user.role == Role.STUDENT:
         mine = {a.exam_id: a for a in session.scalars(select(Attempt).where(Attempt.user_id == user.id))}
         return [ExamOut.of(e, mine.get(e.id)) for e in exams.exams_for_student(session, user.id)]
-    return [ExamOut.of(e) for e in exams.exams_for_staff(session, user)]
+    staff_exams = exams.exams_for_staff(session, user)
+    pending = result_views.pending_by_exam(session, (e.id for e in staff_exams))
+    return [ExamOut.of(e, pending=pending.get(e.id, 0)) for e in staff_exams]
 
 
 @router.get("/{exam_id}")
@@ -116,11 +123,12 @@ def results(exam_id: int, user: SchedulerDep, session: SessionDep) -> list[Resul
         .where(ExamCandidate.exam_id == exam_id)
         .order_by(User.username)
     )
+    pending = result_views.pending_by_attempt(session, exam_id)
     return [
         ResultRow(user_id=u.id, username=u.username, display_name=u.display_name,
                   attempt_id=a.id if a else None, state=a.state if a else None,
                   score=a.score if a else None, max_score=a.max_score if a else None,
-                  finish_reason=a.finish_reason if a else None)
+                  finish_reason=a.finish_reason if a else None, pending_answers=pending.get(a.id, 0) if a else 0)
         for u, a in rows
     ]
 

@@ -37,7 +37,6 @@ from grading.marking import Mark, Round, TaskStatus, UnitRules, check_score
 from grading.marking import send_back as send_back_state
 from grading.marking_quality import SAFE_MIDDLE_BAND, QMark, Remark, unit_quality
 from models import (
-    AttemptAnswer,
     Exam,
     MarkingAssignment,
     MarkingMark,
@@ -108,9 +107,11 @@ def _resend_view(session: Session, unit: MarkingUnit, resend_row: MarkingResend)
     task = session.get(MarkingTask, resend_row.task_id)
     original = session.get(MarkingMark, resend_row.mark_id)
     assert task is not None and original is not None
-    answer = session.get(AttemptAnswer, (task.attempt_id, unit.slot_ids[0]))
-    return {"token": resend_row.token, "round": original.round,
-            "response": answer.response if answer is not None else None, "crop_id": task.crop_id}
+    # the same view as in a batch (the candidate's own form's answer and question), under the re-send's token
+    view = marking.task_view(session, unit, task)
+    view.update(token=resend_row.token, round=original.round)
+    view.pop("problem", None)
+    return view
 
 
 def fetch_batch(session: Session, user: User, unit_id: int, n: int, now: datetime, queue: str = "marking"

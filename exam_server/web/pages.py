@@ -81,6 +81,12 @@ def student_page(request: Request) -> Response:
     return _render(request, "student.html", "student")
 
 
+@router.get("/student/result/{attempt_id}", response_class=HTMLResponse)
+def student_result_page(request: Request, attempt_id: int) -> Response:
+    """A candidate's released result: per question final or still being marked."""
+    return _render(request, "student_result.html", "student-result", {"attempt_id": attempt_id})
+
+
 @router.get("/exam/{exam_id}", response_class=HTMLResponse)
 def exam_page(request: Request, exam_id: int) -> Response:
     return _render(request, "exam.html", "exam", {"exam_id": exam_id})

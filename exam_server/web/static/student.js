@@ -26,6 +26,8 @@
       var done = [el("span", { "class": "badge", "data-attempt-state": mine.state, text: T.attempt_done })];
       if (mine.score !== null) {
         done.push(el("span", { "class": "score", text: fmt("your_score", { score: mine.score, max: mine.max_score }) }));
+        if (mine.provisional) { done.push(el("span", { "class": "badge badge-scheduled", text: T.score_provisional })); }
+        done.push(el("a", { "class": "btn", href: "/student/result/" + mine.attempt_id, text: T.view_result }));
       }
       return el("span", {}, done);
     }

@@ -28,10 +28,13 @@
       var rows = result.data;
       var done = rows.filter(function (r) { return r.state && r.state !== "in_progress"; }).length;
       var headId = "results-h-" + exam.id;
+      var waiting = rows.reduce(function (n, r) { return n + (r.pending_answers || 0); }, 0);
       target.replaceChildren(
         el("h3", { id: headId, text: fmt("results_heading", { done: done, total: rows.length }) }),
+        el("p", { "class": waiting ? "notice results-pending" : "muted results-pending", "data-pending": String(waiting),
+                  text: fmt("pending_marking", { n: waiting }) }),
         el("div", { "class": "table-wrap" }, [el("table", { "class": "data-table", "aria-labelledby": headId }, [
-          el("thead", {}, [el("tr", {}, [T.student, T.username, T.attempt_state, T.score, T.finish_reason].map(function (h) {
+          el("thead", {}, [el("tr", {}, [T.student, T.username, T.attempt_state, T.score, T.pending_marking_col, T.finish_reason].map(function (h) {
             return el("th", { scope: "col", text: h });
           }))]),
           el("tbody", {}, rows.map(function (r) {
@@ -39,6 +42,8 @@
             return el("tr", { "data-user": r.username }, [
               el("td", { text: r.display_name }), el("td", { text: r.username }),
               el("td", { text: attemptLabel(r.state) }), el("td", { "class": "num", text: score }),
+              el("td", { "class": "num", "data-pending": String(r.pending_answers || 0),
+                         text: r.pending_answers ? String(r.pending_answers) : "—" }),
               el("td", { text: r.finish_reason ? (T["finish_" + r.finish_reason] || r.finish_reason) : "—" })
             ]);
           }))
@@ -68,6 +73,8 @@
                                        text: exam.results_released ? T.results_released : T.release_results });
     releaseButton.disabled = exam.results_released;
     var released = el("span", { "class": "badge badge-ok", text: T.results_released, hidden: !exam.results_released });
+    var waiting = el("span", { "class": "badge badge-scheduled exam-pending", "data-pending": String(exam.pending_answers || 0),
+                               text: fmt("pending_marking", { n: exam.pending_answers || 0 }), hidden: !exam.pending_answers });
     var printing = el("div", { "class": "paper-print-slot" });
     var printButton = el("button", { type: "button", "class": "btn", "aria-expanded": "false",
                                      text: T.paper_print_button });
@@ -82,7 +89,7 @@
       el("div", { "class": "panel-head" }, [
         el("h2", { text: exam.title }),
         el("span", {}, [el("span", { "class": "badge badge-" + state, "data-exam-state": state, text: T["exam_state_" + state] }),
-                        document.createTextNode(" "), released])
+                        document.createTextNode(" "), released, document.createTextNode(" "), waiting])
       ]),
       el("dl", { "class": "facts" }, [
         el("dt", { text: T.exam_window }), el("dd", { text: windowText(exam) }),
