@@ -23,6 +23,7 @@ GLYPH = 28  # MNIST image side
 FIT = 20  # MNIST digits fit a 20 x 20 box inside the 28 x 28 image
 MODEL_PATH = Path(__file__).parent / "models" / "digits_cnn.onnx"
 
+FLOOR = 0.85  # each reader's own probability for a digit both read alike, or it is not confident
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1
 FloatImage = npt.NDArray[np.float32]
 
@@ -120,15 +121,28 @@ class Agreement:
     detail: str = ""
 
 
-def agree(ppocr: tuple[str, tuple[float, ...]], probs: FloatImage) -> Agreement:
-    """Join PP-OCR's reading (digits and points, one digit per ink group) with the classifier's
-    probabilities for the same groups, digit by digit.
+def ppocr_distribution(column: list[tuple[str, float]]) -> FloatImage:
+    """PP-OCR's belief over 0-9 at one position: the mean over its views of each view's confidence on
+    its digit, the rest spread evenly over the other nine."""
+    dist = np.zeros(10, np.float32)
+    for ch, conf in column:
+        view = np.full(10, (1.0 - conf) / 9.0, np.float32)
+        view[int(ch)] = conf
+        dist += view
+    return dist / max(1, len(column))
 
-    Alike: the digit stands with confidence 1 - (1 - p_ppocr)(1 - p_cnn), the chance that not both
-    independent readers are wrong. Different: the reader that is surer wins the digit, its confidence
-    is the margin between the two, and the reading is marked as a disagreement (a person decides)."""
+
+def agree(ppocr: tuple[str, tuple[float, ...]], probs: FloatImage,
+          columns: list[list[tuple[str, float]]] | None = None) -> Agreement:
+    """Join PP-OCR's reading (digits and points, one digit per ink group; ``columns``: what each of its
+    views read at each digit, by default the reading itself) with the classifier's probabilities for
+    the same groups, digit by digit.
+
+    The digit read is the best of the product of the two beliefs. It is confident, with confidence
+    1 - (1 - p_ppocr)(1 - p_cnn) (the chance that not both independent readers are wrong), only when
+    it is each reader's own first choice with at least ``FLOOR``; otherwise the reading is marked as
+    a disagreement and a person decides."""
     text, confs = ppocr
-    picks = probs.argmax(axis=1)
     out_text: list[str] = []
     out_confs: list[float] = []
     clashes: list[str] = []
@@ -138,14 +152,18 @@ def agree(ppocr: tuple[str, tuple[float, ...]], probs: FloatImage) -> Agreement:
             out_text.append(ch)
             out_confs.append(conf)
             continue
-        cnn_digit, p_cnn = str(int(picks[position])), float(probs[position].max())
-        if cnn_digit == ch:
-            out_text.append(ch)
-            out_confs.append(1.0 - (1.0 - conf) * (1.0 - p_cnn))
+        pp = ppocr_distribution(columns[position] if columns is not None else [(ch, conf)])
+        cnn = probs[position]
+        joint = pp * cnn
+        best = int(joint.argmax())
+        p_pp, p_cnn = float(pp[best]), float(cnn[best])
+        out_text.append(str(best))
+        if int(pp.argmax()) == best == int(cnn.argmax()) and min(p_pp, p_cnn) >= FLOOR:
+            out_confs.append(1.0 - (1.0 - p_pp) * (1.0 - p_cnn))
         else:
-            out_text.append(ch if conf >= p_cnn else cnn_digit)
-            out_confs.append(abs(conf - p_cnn))
-            clashes.append(f"digit {position + 1}: PP-OCR {ch!r} ({conf:.2f}) / classifier {cnn_digit!r} ({p_cnn:.2f})")
+            out_confs.append(min(p_pp, p_cnn))  # as sure as the less sure reader
+            clashes.append(f"digit {position + 1}: PP-OCR {int(pp.argmax())!r} ({float(pp.max()):.2f}) / "
+                           f"classifier {int(cnn.argmax())!r} ({float(cnn.max()):.2f})")
         position += 1
     detail = "readers disagree at " + ", ".join(clashes) if clashes else ""
     return Agreement("".join(out_text), tuple(round(c, 6) for c in out_confs), not clashes, detail)

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from grading.ocr.digits import DigitModel, agree, classifier_only, get_digit_model, glyph_images
-from grading.ocr.vote import Decoded, count_points, point_slots, vote_digits
+from grading.ocr.vote import Decoded, count_points, digit_columns, point_slots, vote_digits
 
 REC_HEIGHT = 48  # PP-OCR rec input height
 MIN_SIDE = 12  # px: smaller crops cannot hold a readable answer
@@ -449,6 +449,7 @@ def _digits_reading(prepared: Prepared, as_written: Decoded, spaced: Decoded, gl
     reading where both readers see the same digits, as many as the ink groups, can be confident."""
     checks: list[str] = []
     voted = vote_digits([spaced, as_written], glyphs, prepared.groups, prepared.dots)
+    columns, _ = digit_columns([spaced, as_written], glyphs, prepared.groups, prepared.dots)
     text, confs = voted if voted is not None else spaced
     factor = 1.0
     if voted is None and as_written[0] != spaced[0]:
@@ -458,7 +459,7 @@ def _digits_reading(prepared: Prepared, as_written: Decoded, spaced: Decoded, gl
         factor *= DISAGREE_FACTOR
         checks.append(f"no second reader: {prepared.groups} ink group(s)")
     elif voted is not None:
-        joined = agree((text, confs), cnn)
+        joined = agree((text, confs), cnn, columns)
         text, confs = joined.text, joined.confidences
         if not joined.agree:
             factor *= DISAGREE_FACTOR

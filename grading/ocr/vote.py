@@ -34,13 +34,13 @@ def point_slots(groups: tuple[Box, ...], tall: list[Box]) -> list[int]:
 Decoded = tuple[str, tuple[float, ...]]
 
 
-def vote_digits(views: list[Decoded], glyphs: list[Decoded], groups: int, dots: int = 0) -> Decoded | None:
-    """Per-position majority over the readings whose digit count equals the ink groups (the layouts
-    as written and re-spaced, and the groups read one by one). A character's confidence is the best
-    agreeing view's confidence times the share of views that agree. None when some position has no
-    usable view. Decimal points are kept from the first view with the right digit count and as many
-    points as dot-like ink groups (``dots``), else from the first view with the right digit count."""
-    columns: list[list[tuple[str, float]]] = [[] for _ in range(groups)]
+Column = list[tuple[str, float]]  # the readings of one digit position: (digit, confidence) per view
+
+
+def digit_columns(views: list[Decoded], glyphs: list[Decoded], groups: int,
+                  dots: int = 0) -> tuple[list[Column], Decoded | None]:
+    """Per digit position, what every usable view read there; and the view to take points from."""
+    columns: list[Column] = [[] for _ in range(groups)]
     point_source: Decoded | None = None
     for text, confs in views:
         pairs = [(ch, c) for ch, c in zip(text, confs, strict=True) if ch != "."]
@@ -53,6 +53,16 @@ def vote_digits(views: list[Decoded], glyphs: list[Decoded], groups: int, dots: 
         for i, (text, confs) in enumerate(glyphs):
             if len(text) == 1 and text != ".":
                 columns[i].append((text, confs[0]))
+    return columns, point_source
+
+
+def vote_digits(views: list[Decoded], glyphs: list[Decoded], groups: int, dots: int = 0) -> Decoded | None:
+    """Per-position majority over the readings whose digit count equals the ink groups (the layouts
+    as written and re-spaced, and the groups read one by one). A character's confidence is the best
+    agreeing view's confidence times the share of views that agree. None when some position has no
+    usable view. Decimal points are kept from the first view with the right digit count and as many
+    points as dot-like ink groups (``dots``), else from the first view with the right digit count."""
+    columns, point_source = digit_columns(views, glyphs, groups, dots)
     chosen: list[tuple[str, float]] = []
     for column in columns:
         if not column:

@@ -78,15 +78,28 @@ def test_agreeing_readers_are_surer_than_either() -> None:
     [
         ("42", 0.99, "47", 0.60, "42"),  # PP-OCR surer: its digit stands, still a disagreement
         ("42", 0.70, "47", 0.99, "47"),  # the classifier surer
-        ("18", 0.999, "13", 0.999, "18"),  # both certain and different: a tie keeps PP-OCR's
+        ("18", 0.999, "13", 0.99, "18"),  # both sure and different
+        ("42", 0.99, "42", 0.70, "42"),  # the same digit, but the classifier is unsure of it
+        ("42", 0.60, "42", 0.99, "42"),  # ... or PP-OCR is
     ],
 )
-def test_disagreeing_readers_are_marked(pp: str, pp_conf: float, cnn: str, cnn_p: float, text: str) -> None:
-    joined = agree((pp, tuple(pp_conf for _ in pp)), _probs(cnn, cnn_p))
+def test_disagreeing_or_unsure_readers_are_marked(pp: str, pp_conf: float, cnn: str, cnn_p: float,
+                                                  text: str) -> None:
+    probs = _probs(cnn, 0.99)
+    probs[1] = _probs(cnn[1], cnn_p)[0]  # only the second digit is in doubt
+    joined = agree((pp, (0.99, pp_conf)), probs)
     assert not joined.agree
     assert joined.text == text
     assert "digit 2" in joined.detail and "classifier" in joined.detail
-    assert joined.confidences[1] == pytest.approx(abs(pp_conf - cnn_p), abs=1e-5)
+    assert joined.confidences[0] > 0.99  # the first digit is read alike and surely
+    assert joined.confidences[1] < 0.999
+
+
+def test_the_views_of_ppocr_are_weighed_with_the_classifier() -> None:
+    # PP-OCR's layouts read '1', its glyph view '9'; the classifier is fairly sure of '9'.
+    columns = [[("1", 0.9), ("1", 0.8), ("9", 0.9)]]
+    joined = agree(("1", (0.6,)), _probs("9", 0.9), columns)
+    assert joined.text == "9" and not joined.agree
 
 
 def test_classifier_only_places_points_after_digits() -> None:
