@@ -129,7 +129,8 @@ def ppocr_distribution(column: list[tuple[str, float]]) -> FloatImage:
         view = np.full(10, (1.0 - conf) / 9.0, np.float32)
         view[int(ch)] = conf
         dist += view
-    return dist / max(1, len(column))
+    mean: FloatImage = (dist / np.float32(max(1, len(column)))).astype(np.float32)
+    return mean
 
 
 def agree(ppocr: tuple[str, tuple[float, ...]], probs: FloatImage,
