@@ -80,7 +80,11 @@ def test_handwritten_digit_strings_read_exactly(model: reader.RecModel, seed: in
     assert reading.status is ReadingStatus.READ
     assert reading.text == truth
     assert len(reading.char_confidences) == len(truth)
-    assert reading.confidence == pytest.approx(float(np.prod(reading.char_confidences)), abs=1e-4)
+    product = float(np.prod(reading.char_confidences))
+    if reading.detail:  # a check failed (e.g. the two readers unsure of a digit): halved, at least
+        assert reading.confidence <= 0.5 * product + 1e-4
+    else:
+        assert reading.confidence == pytest.approx(product, abs=1e-4)
 
 
 def test_printed_score_with_a_decimal_point(model: reader.RecModel) -> None:
