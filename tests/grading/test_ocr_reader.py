@@ -81,7 +81,7 @@ def test_handwritten_digit_strings_read_exactly(model: reader.RecModel, seed: in
     assert reading.text == truth
     assert len(reading.char_confidences) == len(truth)
     product = float(np.prod(reading.char_confidences))
-    if reading.detail:  # a check failed (e.g. the two readers unsure of a digit): halved, at least
+    if "disagree" in reading.detail or "ink group" in reading.detail:  # a check failed: halved, at least
         assert reading.confidence <= 0.5 * product + 1e-4
     else:
         assert reading.confidence == pytest.approx(product, abs=1e-4)
