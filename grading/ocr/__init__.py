@@ -2,7 +2,9 @@
 
 ``read_text`` / ``read_digits`` (:mod:`grading.ocr.reader`) turn a crop into an :class:`OcrReading`;
 ``decide_blank`` and ``check_human_score`` (:mod:`grading.ocr.decide`) say what to do with it.
-The model (PP-OCRv6 rec from the ``rapidocr`` 3.10.0 wheel, on onnxruntime) loads on first use.
+The model (PP-OCRv6 rec from the ``rapidocr`` 3.10.0 wheel, on onnxruntime) loads on first use; numbers
+are also read by a small digit classifier (:mod:`grading.ocr.digits`, shipped in ``models/``) and only
+the two readers' agreement is confident.
 """
 
 from grading.ocr.decide import (

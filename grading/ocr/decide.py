@@ -17,9 +17,11 @@ from typing import Any
 from grading.ocr.reader import OcrReading, ReadingStatus, RouteReason
 from grading.types_text import Blank, blank_fraction
 
-# Chosen on the calibration split of bench/ocr.py (never on its test crops): the lowest threshold on
-# a 0.0001 grid with no wrong reading accepted there (300 handwritten strings, 50 printed, 50 blank).
-DEFAULT_THRESHOLD = 0.9991
+# Chosen on the calibration split of bench/ocr.py (MNIST digits 250 <= k < 350 of each label, never its
+# test crops): with the two-reader rule of read_digits (PP-OCR and the digit classifier must agree on
+# every digit) no wrong reading was accepted at 0.9991 on seeds 101 and 2027 (300 strings each), one
+# was at 0.99915 on seed 8: 0.9995 leaves a margin above it.
+DEFAULT_THRESHOLD = 0.9995
 
 
 class Action(StrEnum):

@@ -11,7 +11,7 @@ import pytest
 
 from grading.ocr import reader
 from grading.ocr.reader import OcrReading, ReadingStatus, RouteReason, ctc_greedy, read_digits, read_text
-from grading.ocr.synth import blank_crop, digit_string, handwritten_crop, mnist_digits, printed_crop
+from grading.ocr.synth import blank_crop, digit_string, handwritten_crop, mnist_split, printed_crop
 
 
 @pytest.fixture(scope="module")
@@ -71,16 +71,20 @@ def test_a_single_stroke_is_not_blank() -> None:
 # ---------------------------------------------------------------- real model output
 
 
-@pytest.mark.parametrize("seed", [0, 1, 4, 7])
+@pytest.mark.parametrize("seed", range(4))
 def test_handwritten_digit_strings_read_exactly(model: reader.RecModel, seed: int) -> None:
-    digits = mnist_digits()
+    digits = mnist_split("test")  # never seen by the digit classifier
     rng = np.random.default_rng(seed)
     truth, rows = digit_string(rng, 4, digits)
     reading = read_digits(handwritten_crop(rows, rng, digits), model)
     assert reading.status is ReadingStatus.READ
     assert reading.text == truth
     assert len(reading.char_confidences) == len(truth)
-    assert reading.confidence == pytest.approx(float(np.prod(reading.char_confidences)), abs=1e-4)
+    product = float(np.prod(reading.char_confidences))
+    if "disagree" in reading.detail or "ink group" in reading.detail:  # a check failed: halved, at least
+        assert reading.confidence <= 0.5 * product + 1e-4
+    else:
+        assert reading.confidence == pytest.approx(product, abs=1e-4)
 
 
 def test_printed_score_with_a_decimal_point(model: reader.RecModel) -> None:
