@@ -66,6 +66,17 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {  # code: (zh, en)
                      "The score is not valid (above full marks, or not on the score step)."),
     "InvalidMark": ("评分无效。", "The mark is not valid."),
     "IllegalMove": ("当前状态下不能进行此操作。", "This step is not allowed in the current state."),
+    # proctoring
+    "ProctoringHold": ("监考暂不允许作答。", "Proctoring does not allow answers right now."),
+    "ProctoringPaused": ("监考老师已暂停本场考试，恢复后可继续作答。",
+                         "A proctor has paused your exam; you can answer again once it resumes."),
+    "CheckInRequired": ("请先阅读并同意监考告知，完成身份核验后再作答。",
+                        "Accept the proctoring notice and check your identity before answering."),
+    "ManualCheckPending": ("请稍候，监考老师正在人工核验您的身份。",
+                           "Please wait: a proctor is checking your identity by hand."),
+    "ConsentRequired": ("请先阅读并同意监考告知。", "Accept the proctoring notice first."),
+    "PhotoRefused": ("照片不可用（须为 JPEG/PNG，且只含一张人脸）。",
+                     "The photo cannot be used (it must be a JPEG/PNG with exactly one face)."),
     # items, papers, assembly
     "UnknownItemType": ("未知的题型。", "Unknown question type."),
     "InvalidDefinition": ("题目内容不完整或有误。", "The question is incomplete or not valid."),
